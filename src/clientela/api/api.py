@@ -1,0 +1,21 @@
+"""The one NinjaAPI instance: authentication, problem details, and every app's router."""
+
+from ninja import NinjaAPI
+
+from clientela.api import problems
+from clientela.api.auth import BearerToken, WorkspaceSession
+from clientela.workspaces.api import router as workspaces_router
+
+api = NinjaAPI(
+    title="Clientela API",
+    version="1",
+    description="REST API of Clientela. Authenticate with `Authorization: Bearer <token>` "
+    "(create tokens under Settings → API tokens). Errors are RFC 9457 problem details.",
+    auth=[BearerToken(), WorkspaceSession()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+problems.install(api)
+
+api.add_router("", workspaces_router)

@@ -1,0 +1,50 @@
+"""The sidebar: one entry per capability, shown when the member's role may view it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from clientela.workspaces.models import Membership
+from clientela.workspaces.roles import Action, Module, role_allows
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    icon: str
+    module: Module | None = None
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str | Promise
+    url: str
+    icon: str
+    active: bool
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem(_("Home"), "web:home", "house"),
+    NavItem(_("Members"), "workspaces:members", "people", Module.SETTINGS),
+    NavItem(_("API tokens"), "workspaces:tokens", "key", None),
+    NavItem(_("Audit trail"), "workspaces:audit", "journal-text", Module.SETTINGS),
+]
+
+
+def navigation_for(request: HttpRequest, membership: Membership | None) -> list[NavLink]:
+    if membership is None:
+        return []
+    links = []
+    for item in NAVIGATION:
+        if item.module is not None and not role_allows(membership.role, item.module, Action.VIEW):
+            continue
+        url = reverse(item.url_name)
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        links.append(NavLink(item.label, url, item.icon, active))
+    return links

@@ -1,0 +1,45 @@
+"""The shell: home page, language switch and the error pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import check_for_language
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
+
+from clientela.workspaces.permissions import workspace_view
+
+
+@workspace_view()
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/pages/home.html")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Switch the UI language; remembered on the user so it follows them to other devices."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and check_for_language(language):
+        if language in dict(settings.LANGUAGES):
+            request.user.language = language  # type: ignore[union-attr]
+            request.user.save(update_fields=["language"])  # type: ignore[union-attr]
+    return django_set_language(request)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers, and the floor of the HTTP benchmarks: no database, no session."""
+    return JsonResponse({"status": "ok"})
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "403.html", {"reason": str(exception or "")}, status=403)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "500.html", status=500)

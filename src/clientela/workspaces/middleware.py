@@ -1,0 +1,52 @@
+"""The web entrypoint's single activation point for the workspace scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+
+from clientela.core import errors
+from clientela.core.tenancy import _active_workspace
+from clientela.workspaces.selectors import membership_for, membership_list_for_user
+
+SESSION_KEY = "workspace_id"
+
+
+class WorkspaceMiddleware:
+    """Sets ``request.workspace`` and ``request.membership`` from the session and activates the scope.
+
+    The API's token auth may activate another workspace later in the same request; the scope is reset
+    here when the response leaves, whatever activated it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.workspace = None  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            membership = membership_for(user=user, workspace_id=request.session.get(SESSION_KEY))
+            if membership is None:
+                membership = membership_list_for_user(user=user).first()
+            if membership is not None:
+                request.session[SESSION_KEY] = membership.workspace_id
+                request.workspace = membership.workspace  # type: ignore[attr-defined]
+                request.membership = membership  # type: ignore[attr-defined]
+        token = _active_workspace.set(request.workspace)  # type: ignore[attr-defined]
+        try:
+            return self.get_response(request)
+        finally:
+            _active_workspace.reset(token)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Missing and forbidden look the same to the web: a record of another workspace is a 404.
+        if isinstance(exception, ObjectDoesNotExist | errors.NotFound):
+            raise Http404(str(exception)) from exception
+        if isinstance(exception, errors.PermissionDenied):
+            raise DjangoPermissionDenied(exception.message) from exception
+        return None

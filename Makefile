@@ -34,12 +34,12 @@ run: install
 
 # --- quality gates and tests ------------------------------------------------------------------------
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench conftest.py manage.py
+	$(BIN)/ruff format --check src tests bench conftest.py manage.py
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench conftest.py manage.py
+	$(BIN)/ruff format src tests bench conftest.py manage.py
 
 typecheck: install
 	$(BIN)/mypy

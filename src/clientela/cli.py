@@ -38,16 +38,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     local = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
     with_background = args.with_background if args.with_background is not None else local
     web = [
-        sys.executable, "-m", "granian", "--interface", "asginl", "--host", args.host, "--port", str(args.port),
-        "--workers", str(args.workers), "--no-ws", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asginl",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+        "--no-ws",
+        "--log-level",
+        "warning",
         "clientela.config.asgi:application",
     ]
     commands = {"web": web}
     if with_background:
         commands["worker"] = [sys.executable, "-m", "clientela.cli", "worker"]
         commands["scheduler"] = [sys.executable, "-m", "clientela.cli", "scheduler"]
-    print(f"Clientela is serving on http://{args.host}:{args.port}/ ({', '.join(commands)}). Ctrl-C stops it.",
-          flush=True)
+    print(
+        f"Clientela is serving on http://{args.host}:{args.port}/ ({', '.join(commands)}). Ctrl-C stops it.",
+        flush=True,
+    )
     return supervise(commands)
 
 
@@ -67,7 +81,9 @@ def supervise(commands: dict[str, list[str]]) -> int:
         while not stopping:
             for name, child in children.items():
                 if child.poll() is not None:
-                    print(f"clientela: {name} exited with status {child.returncode}; stopping.", file=sys.stderr)
+                    print(
+                        f"clientela: {name} exited with status {child.returncode}; stopping.", file=sys.stderr
+                    )
                     status = child.returncode or 1
                     stopping = True
                     break
@@ -205,21 +221,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clientela", description="Clientela, the self-hostable CRM.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], parent: Any = sub) -> argparse.ArgumentParser:
-        p = parent.add_parser(name, help=(func.__doc__ or "").strip().splitlines()[0],
-                              description=(func.__doc__ or "").strip())
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], parent: Any = sub
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(
+            name, help=(func.__doc__ or "").strip().splitlines()[0], description=(func.__doc__ or "").strip()
+        )
         p.set_defaults(func=func)
         return p
 
     p = add("serve", cmd_serve)
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "1")),
-                   help="web worker processes (default 1)")
-    p.add_argument("--with-background", dest="with_background", action="store_true", default=None,
-                   help="also run a task worker and the scheduler (default in local mode)")
-    p.add_argument("--web-only", dest="with_background", action="store_false",
-                   help="run only the web server (server mode runs workers separately)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_WORKERS", "1")),
+        help="web worker processes (default 1)",
+    )
+    p.add_argument(
+        "--with-background",
+        dest="with_background",
+        action="store_true",
+        default=None,
+        help="also run a task worker and the scheduler (default in local mode)",
+    )
+    p.add_argument(
+        "--web-only",
+        dest="with_background",
+        action="store_false",
+        help="run only the web server (server mode runs workers separately)",
+    )
 
     p = add("worker", cmd_worker)
     p.add_argument("--burst", action="store_true", help="process what is queued, then exit")
@@ -238,14 +270,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("create", cmd_workspace_create, ws)
     p.add_argument("--name", required=True)
     p.add_argument("--admin-email", required=True)
-    p.add_argument("--admin-password", help="password for a new admin user (generated and printed if omitted)")
+    p.add_argument(
+        "--admin-password", help="password for a new admin user (generated and printed if omitted)"
+    )
 
     users = sub.add_parser("user", help="manage users").add_subparsers(dest="sub", required=True)
     p = add("add", cmd_user_add, users)
     p.add_argument("--workspace", required=True, metavar="SLUG")
     p.add_argument("--email", required=True)
-    p.add_argument("--role", required=True,
-                   help="owner, admin, manager, sales, support, marketing or read_only")
+    p.add_argument(
+        "--role", required=True, help="owner, admin, manager, sales, support, marketing or read_only"
+    )
     p.add_argument("--password", help="password for a new user (otherwise they use 'forgot password')")
 
     tokens = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="sub", required=True)
@@ -274,8 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from django.db import DatabaseError
 
         if isinstance(exc, DatabaseError):
-            print(f"clientela: error: database: {exc}".splitlines()[0]
-                  + " (did you run 'clientela migrate'?)", file=sys.stderr)
+            print(
+                f"clientela: error: database: {exc}".splitlines()[0] + " (did you run 'clientela migrate'?)",
+                file=sys.stderr,
+            )
             return 1
         raise
 

@@ -20,7 +20,7 @@ def _activate(request: HttpRequest, membership: Membership) -> None:
 
 
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer clt_...``: the token's user, in the token's workspace, with their role there."""
+    """``Authorization: Bearer clt_...``: the token's user, in the token's workspace, with their role."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         api_token = api_token_authenticate(token)

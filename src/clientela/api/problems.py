@@ -19,11 +19,20 @@ CONTENT_TYPE = "application/problem+json"
 
 
 def problem(
-    status: int, code: str, title: str, detail: str = "", errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
+    status: int,
+    code: str,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> HttpResponse:
-    body: dict[str, Any] = {"type": f"urn:clientela:problem:{code}", "title": title, "status": status,
-                            "code": code}
+    body: dict[str, Any] = {
+        "type": f"urn:clientela:problem:{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
     if detail:
         body["detail"] = detail
     if errors is not None:
@@ -58,9 +67,13 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return problem(401, "unauthenticated", _("Authentication required."),
-                       _("Send a valid API token as 'Authorization: Bearer <token>', or sign in."),
-                       headers={"WWW-Authenticate": 'Bearer realm="clientela"'})
+        return problem(
+            401,
+            "unauthenticated",
+            _("Authentication required."),
+            _("Send a valid API token as 'Authorization: Bearer <token>', or sign in."),
+            headers={"WWW-Authenticate": 'Bearer realm="clientela"'},
+        )
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -69,8 +82,12 @@ def install(api: NinjaAPI) -> None:
         if exc.status_code == 400 and "parse request body" in str(exc):
             return problem(400, "malformed_body", _("The request body is not valid JSON."))
         if exc.status_code == 403 and "CSRF" in str(exc):
-            return problem(403, "csrf_failed", _("CSRF check failed."),
-                           _("Browser sessions must send the X-CSRFToken header on unsafe methods."))
+            return problem(
+                403,
+                "csrf_failed",
+                _("CSRF check failed."),
+                _("Browser sessions must send the X-CSRFToken header on unsafe methods."),
+            )
         return problem(exc.status_code, "http_error", str(exc))
 
     @api.exception_handler(Http404)

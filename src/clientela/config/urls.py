@@ -13,7 +13,11 @@ urlpatterns = [
     path("sign-out/", auth.sign_out, name="logout"),
     path("password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("password-reset/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("password-reset/done/", auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invitations/<str:token>/", auth.invitation_accept, name="invitation_accept"),
     path("api/v1/", api.urls),

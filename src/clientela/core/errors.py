@@ -13,7 +13,12 @@ class ApplicationError(Exception):
     code = "invalid"
 
     def __init__(
-        self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None, **extra: Any
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
         self.message = message

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 from django.contrib.sessions.models import Session
 from django.tasks import task
 from django.utils import timezone
 
+from clientela.core.audit import audit_record
 from clientela.core.scheduler import periodic
+from clientela.core.tasks import workspace_task
+from clientela.workspaces.models import Workspace
 
 
 @periodic(every=timedelta(hours=1))
@@ -26,3 +30,15 @@ def prune_finished_task_results() -> int:
     cutoff = timezone.now() - timedelta(days=7)
     deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return deleted
+
+
+@workspace_task()
+def worker_heartbeat(workspace: Workspace, note: str) -> int:
+    """Write an audit event from inside a worker: proves queue, worker and workspace scope end to end."""
+    event = audit_record(
+        workspace=workspace,
+        actor=None,
+        action="system.worker_heartbeat",
+        summary=f"{note} (worker pid {os.getpid()})",
+    )
+    return event.pk

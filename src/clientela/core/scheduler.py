@@ -49,7 +49,7 @@ def tick(now: Any = None) -> list[str]:
     now = now or timezone.now()
     enqueued = []
     for job in REGISTRY.values():
-        state, created = ScheduledJob.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
+        state, _created = ScheduledJob.objects.get_or_create(name=job.name, defaults={"next_run_at": now})
         claimed = ScheduledJob.objects.filter(pk=state.pk, next_run_at__lte=now).update(
             next_run_at=now + job.every, last_run_at=now
         )

@@ -9,11 +9,12 @@ from django.utils.translation import check_for_language
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from clientela.workspaces.http import WorkspaceRequest
 from clientela.workspaces.permissions import workspace_view
 
 
 @workspace_view()
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "web/pages/home.html")
 
 
@@ -21,10 +22,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the UI language; remembered on the user so it follows them to other devices."""
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and check_for_language(language):
-        if language in dict(settings.LANGUAGES):
-            request.user.language = language  # type: ignore[union-attr]
-            request.user.save(update_fields=["language"])  # type: ignore[union-attr]
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and check_for_language(language)
+    ):
+        request.user.language = language
+        request.user.save(update_fields=["language"])
     return django_set_language(request)
 
 

@@ -17,10 +17,14 @@ from clientela.workspaces.roles import Role
 class SignInForm(forms.Form):
     """Email and password, with attempts limited per account and per address."""
 
-    email = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True,
-                                                                             "autocomplete": "email"}))
-    password = forms.CharField(label=_("Password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    email = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -28,7 +32,7 @@ class SignInForm(forms.Form):
         self.user: User | None = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         email, password = data.get("email"), data.get("password")
         if not email or not password:
             return data
@@ -40,15 +44,20 @@ class SignInForm(forms.Form):
             if ratelimit.hits(f"signin-{scope}", ident, window) >= allowed:
                 raise forms.ValidationError(
                     _("Too many sign-in attempts. Wait %(minutes)d minutes and try again."),
-                    code="rate_limited", params={"minutes": window // 60},
+                    code="rate_limited",
+                    params={"minutes": window // 60},
                 )
         user = authenticate(self.request, username=email, password=password)
         if user is None:
             for scope, ident in (("account", email), ("address", address)):
                 ratelimit.hit(f"signin-{scope}", ident, limits[scope][1])
             raise forms.ValidationError(
-                _("This email and password do not match an account. Both are case-sensitive except the "
-                  "email."), code="invalid_login")
+                _(
+                    "This email and password do not match an account. Both are case-sensitive except the "
+                    "email."
+                ),
+                code="invalid_login",
+            )
         ratelimit.reset("signin-account", email, limits["account"][1])
         self.user = user
         return data
@@ -72,10 +81,16 @@ class RoleForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
-    password = forms.CharField(label=_("Choose a password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Token name"), max_length=100,
-                           widget=forms.TextInput(attrs={"placeholder": _("e.g. Zapier, reporting script")}))
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Zapier, reporting script")}),
+    )

@@ -16,7 +16,9 @@ def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
     )
 
 
-def membership_for(*, user: User, workspace_id: int | None = None, slug: str | None = None) -> Membership | None:
+def membership_for(
+    *, user: User, workspace_id: int | None = None, slug: str | None = None
+) -> Membership | None:
     """The user's active membership in one workspace (by id or slug), or ``None``."""
     memberships = membership_list_for_user(user=user)
     if workspace_id is not None:

@@ -23,7 +23,7 @@ from clientela.core.tenancy import workspace_scope
 from clientela.workspaces.models import ApiToken, Invitation, Membership, User, Workspace, normalize_email
 from clientela.workspaces.roles import ROLE_RANK, Role
 
-TOKEN_PREFIX = "clt_"
+TOKEN_PREFIX = "clt_"  # noqa: S105  (a public prefix, not a secret)
 INVITATION_LIFETIME = timedelta(days=7)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -37,7 +37,9 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationFailed(_("Enter a valid email address."), fields={"email": [_("Invalid email.")]}) from None
+        raise ValidationFailed(
+            _("Enter a valid email address."), fields={"email": [_("Invalid email.")]}
+        ) from None
     return email
 
 
@@ -76,7 +78,9 @@ def user_create(*, email: str, password: str | None, full_name: str = "") -> Use
 
 
 @transaction.atomic
-def workspace_create(*, name: str, admin_email: str, admin_password: str | None = None) -> tuple[Workspace, User]:
+def workspace_create(
+    *, name: str, admin_email: str, admin_password: str | None = None
+) -> tuple[Workspace, User]:
     """Create a workspace and make ``admin_email`` its owner, creating that user if needed.
 
     The slug is derived from the name (``Acme Srl`` -> ``acme-srl``) and made unique with a suffix.
@@ -131,8 +135,12 @@ def member_change_role(*, actor: Membership, member: Membership, role: str) -> M
     member.role = role
     member.save(update_fields=["role"])
     audit_record(
-        workspace=member.workspace, actor=actor.user, action="member.role_changed", target=member,
-        summary=f"{member.user.email}: {old} -> {role}", data={"from": old, "to": role},
+        workspace=member.workspace,
+        actor=actor.user,
+        action="member.role_changed",
+        target=member,
+        summary=f"{member.user.email}: {old} -> {role}",
+        data={"from": old, "to": role},
     )
     return member
 
@@ -144,7 +152,10 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
     if member.role == Role.OWNER and Membership.objects.filter(role=Role.OWNER, is_active=True).count() <= 1:
         raise Conflict(_("A workspace needs at least one owner."))
     audit_record(
-        workspace=member.workspace, actor=actor.user, action="member.removed", target=member,
+        workspace=member.workspace,
+        actor=actor.user,
+        action="member.removed",
+        target=member,
         summary=member.user.email,
     )
     member.delete()
@@ -159,23 +170,37 @@ def invitation_create(*, actor: Membership, email: str, role: str, site_url: str
         raise Conflict(_("%(email)s is already a member of this workspace.") % {"email": email})
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        workspace=actor.workspace, email=email, role=role, invited_by=actor.user,
-        token_hash=secret_hash(raw), expires_at=timezone.now() + INVITATION_LIFETIME,
+        workspace=actor.workspace,
+        email=email,
+        role=role,
+        invited_by=actor.user,
+        token_hash=secret_hash(raw),
+        expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    audit_record(workspace=actor.workspace, actor=actor.user, action="invitation.created", target=invitation,
-                 summary=f"{email} as {role}")
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action="invitation.created",
+        target=invitation,
+        summary=f"{email} as {role}",
+    )
     context = {
-        "workspace": actor.workspace, "inviter": actor.user, "role": Role(role).label,
-        "url": site_url.rstrip("/") + reverse("invitation_accept", args=[raw]), "days": INVITATION_LIFETIME.days,
+        "workspace": actor.workspace,
+        "inviter": actor.user,
+        "role": Role(role).label,
+        "url": site_url.rstrip("/") + reverse("invitation_accept", args=[raw]),
+        "days": INVITATION_LIFETIME.days,
     }
     language = translation.get_language()
 
     def send() -> None:
         with translation.override(language):
             send_mail(
-                subject=_("You are invited to %(workspace)s on Clientela") % {"workspace": actor.workspace.name},
+                subject=_("You are invited to %(workspace)s on Clientela")
+                % {"workspace": actor.workspace.name},
                 message=render_to_string("workspaces/email/invitation.txt", context),
-                from_email=None, recipient_list=[email],
+                from_email=None,
+                recipient_list=[email],
             )
 
     transaction.on_commit(send)
@@ -184,22 +209,29 @@ def invitation_create(*, actor: Membership, email: str, role: str, site_url: str
 
 def invitation_get_pending(*, raw_token: str) -> Invitation:
     """The pending invitation behind a link; expired, revoked, used and unknown links are all NotFound."""
-    invitation = Invitation.all_workspaces.select_related("workspace").filter(token_hash=secret_hash(raw_token)).first()
+    invitation = (
+        Invitation.all_workspaces.select_related("workspace")
+        .filter(token_hash=secret_hash(raw_token))
+        .first()
+    )
     if invitation is None or not invitation.is_pending:
         raise NotFound(_("This invitation link is invalid, expired or already used."))
     return invitation
 
 
 @transaction.atomic
-def invitation_accept(*, raw_token: str, user: User | None, password: str | None = None,
-                      full_name: str = "") -> Membership:
+def invitation_accept(
+    *, raw_token: str, user: User | None, password: str | None = None, full_name: str = ""
+) -> Membership:
     """Join the workspace of the invitation: as the signed-in user, or as a new user with ``password``."""
     invitation = invitation_get_pending(raw_token=raw_token)
     if user is None:
         existing = User.objects.filter(email=invitation.email).first()
         if existing is not None:
-            raise Conflict(_("An account exists for %(email)s: sign in first, then open the link again.")
-                           % {"email": invitation.email})
+            raise Conflict(
+                _("An account exists for %(email)s: sign in first, then open the link again.")
+                % {"email": invitation.email}
+            )
         user = user_create(email=invitation.email, password=password, full_name=full_name)
     with workspace_scope(invitation.workspace):
         membership, _created = Membership.objects.get_or_create(
@@ -207,7 +239,9 @@ def invitation_accept(*, raw_token: str, user: User | None, password: str | None
         )
         invitation.accepted_at = timezone.now()
         invitation.save(update_fields=["accepted_at"])
-        audit_record(workspace=invitation.workspace, actor=user, action="invitation.accepted", target=membership)
+        audit_record(
+            workspace=invitation.workspace, actor=user, action="invitation.accepted", target=membership
+        )
     return membership
 
 
@@ -224,8 +258,10 @@ def api_token_create(*, workspace: Workspace, user: User, name: str) -> tuple[Ap
     name = name.strip() or _("API token")
     with workspace_scope(workspace):
         if not Membership.objects.filter(user=user, is_active=True).exists():
-            raise NotFound(_("%(email)s is not a member of %(workspace)s.") % {"email": user.email,
-                                                                                "workspace": workspace.slug})
+            raise NotFound(
+                _("%(email)s is not a member of %(workspace)s.")
+                % {"email": user.email, "workspace": workspace.slug}
+            )
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = ApiToken.objects.create(
             workspace=workspace, user=user, name=name[:100], prefix=raw[:12], token_hash=secret_hash(raw)

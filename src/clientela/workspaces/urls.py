@@ -9,7 +9,9 @@ urlpatterns = [
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("settings/members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
-    path("settings/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path(
+        "settings/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"
+    ),
     path("settings/tokens/", views.tokens, name="tokens"),
     path("settings/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("settings/audit/", views.audit, name="audit"),

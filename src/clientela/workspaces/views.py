@@ -15,7 +15,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clientela.core.audit import audit_list
 from clientela.core.errors import ApplicationError, NotFound
 from clientela.workspaces import selectors, services
-from clientela.workspaces.forms import AcceptInvitationForm, InvitationForm, ResetForm, RoleForm, SignInForm, TokenForm
+from clientela.workspaces.forms import (
+    AcceptInvitationForm,
+    InvitationForm,
+    ResetForm,
+    RoleForm,
+    SignInForm,
+    TokenForm,
+)
+from clientela.workspaces.http import WorkspaceRequest
 from clientela.workspaces.middleware import SESSION_KEY
 from clientela.workspaces.permissions import require, workspace_view
 from clientela.workspaces.roles import Action, Module
@@ -33,7 +41,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if form.user.language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.user.language, samesite="Lax")
         return response
-    return render(request, "workspaces/pages/sign_in.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "workspaces/pages/sign_in.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -75,8 +85,8 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @workspace_view()
 @require_POST
-def switch_workspace(request: HttpRequest, slug: str) -> HttpResponse:
-    membership = selectors.membership_for(user=request.user, slug=slug)  # type: ignore[arg-type]
+def switch_workspace(request: WorkspaceRequest, slug: str) -> HttpResponse:
+    membership = selectors.membership_for(user=request.user, slug=slug)
     if membership is None:
         raise NotFound(_("No such workspace."))
     request.session[SESSION_KEY] = membership.workspace_id
@@ -85,21 +95,25 @@ def switch_workspace(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @workspace_view(Module.SETTINGS, Action.VIEW)
-def members(request: HttpRequest) -> HttpResponse:
-    workspace, actor = request.workspace, request.membership  # type: ignore[attr-defined]
+def members(request: WorkspaceRequest) -> HttpResponse:
+    workspace, actor = request.workspace, request.membership
     form = InvitationForm(request.POST or None)
     if request.method == "POST":
         require(actor, Module.SETTINGS, Action.EDIT)
         if form.is_valid():
             try:
                 services.invitation_create(
-                    actor=actor, email=form.cleaned_data["email"], role=form.cleaned_data["role"],
+                    actor=actor,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
                     site_url=request.build_absolute_uri("/"),
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+                )
                 return redirect("workspaces:members")
     context = {
         "members": selectors.member_list(workspace=workspace),
@@ -113,13 +127,16 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Module.SETTINGS, Action.EDIT)
 @require_POST
-def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
-    member = selectors.member_get(workspace=request.workspace, member_id=member_id)  # type: ignore[attr-defined]
+def member_role(request: WorkspaceRequest, member_id: int) -> HttpResponse:
+    member = selectors.member_get(workspace=request.workspace, member_id=member_id)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.member_change_role(actor=request.membership, member=member,  # type: ignore[attr-defined]
-                                        role=form.cleaned_data["role"])
+            services.member_change_role(
+                actor=request.membership,
+                member=member,
+                role=form.cleaned_data["role"],
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -129,22 +146,24 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
 
 @workspace_view(Module.SETTINGS, Action.EDIT)
 @require_POST
-def member_remove(request: HttpRequest, member_id: int) -> HttpResponse:
-    member = selectors.member_get(workspace=request.workspace, member_id=member_id)  # type: ignore[attr-defined]
+def member_remove(request: WorkspaceRequest, member_id: int) -> HttpResponse:
+    member = selectors.member_get(workspace=request.workspace, member_id=member_id)
     try:
-        services.member_remove(actor=request.membership, member=member)  # type: ignore[attr-defined]
+        services.member_remove(actor=request.membership, member=member)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(email)s was removed from the workspace.") % {"email": member.user.email})
+        messages.success(
+            request, _("%(email)s was removed from the workspace.") % {"email": member.user.email}
+        )
     return redirect("workspaces:members")
 
 
 @workspace_view(Module.SETTINGS, Action.EDIT)
 @require_POST
-def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    invitation = selectors.invitation_list(workspace=request.workspace).get(pk=invitation_id)  # type: ignore[attr-defined]
-    services.invitation_revoke(actor=request.membership, invitation=invitation)  # type: ignore[attr-defined]
+def invitation_revoke(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
+    invitation = selectors.invitation_list(workspace=request.workspace).get(pk=invitation_id)
+    services.invitation_revoke(actor=request.membership, invitation=invitation)
     messages.success(request, _("Invitation to %(email)s revoked.") % {"email": invitation.email})
     return redirect("workspaces:members")
 
@@ -154,13 +173,16 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_get_pending(raw_token=token)
     except NotFound as exc:
-        return render(request, "workspaces/pages/invitation_invalid.html", {"message": exc.message}, status=404)
+        return render(
+            request, "workspaces/pages/invitation_invalid.html", {"message": exc.message}, status=404
+        )
     user = request.user if request.user.is_authenticated else None
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and (user is not None or form.is_valid()):
         try:
             membership = services.invitation_accept(
-                raw_token=token, user=user,  # type: ignore[arg-type]
+                raw_token=token,
+                user=user,
                 password=form.cleaned_data.get("password") if user is None else None,
                 full_name=form.cleaned_data.get("full_name", "") if user is None else "",
             )
@@ -174,38 +196,51 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             if user is None:
                 login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             request.session[SESSION_KEY] = membership.workspace_id
-            messages.success(request, _("Welcome to %(workspace)s.") % {"workspace": membership.workspace.name})
+            messages.success(
+                request, _("Welcome to %(workspace)s.") % {"workspace": membership.workspace.name}
+            )
             return redirect("web:home")
-    return render(request, "workspaces/pages/invitation_accept.html",
-                  {"invitation": invitation, "form": form, "signed_in_user": user})
+    return render(
+        request,
+        "workspaces/pages/invitation_accept.html",
+        {"invitation": invitation, "form": form, "signed_in_user": user},
+    )
 
 
 @workspace_view()
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
-    workspace, user = request.workspace, request.user  # type: ignore[attr-defined]
+def tokens(request: WorkspaceRequest) -> HttpResponse:
+    workspace, user = request.workspace, request.user
     form = TokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _token, new_token = services.api_token_create(workspace=workspace, user=user,  # type: ignore[arg-type]
-                                                      name=form.cleaned_data["name"])
+        _token, new_token = services.api_token_create(
+            workspace=workspace,
+            user=user,
+            name=form.cleaned_data["name"],
+        )
         form = TokenForm()
-    context = {"tokens": selectors.api_token_list(workspace=workspace, user=user),  # type: ignore[arg-type]
-               "form": form, "new_token": new_token}
+    context = {
+        "tokens": selectors.api_token_list(workspace=workspace, user=user),
+        "form": form,
+        "new_token": new_token,
+    }
     return render(request, "workspaces/pages/tokens.html", context)
 
 
 @workspace_view()
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    token = selectors.api_token_get(workspace=request.workspace, user=request.user,  # type: ignore[attr-defined]
-                                    token_id=token_id)
-    services.api_token_revoke(token=token, actor=request.user)  # type: ignore[arg-type]
+def token_revoke(request: WorkspaceRequest, token_id: int) -> HttpResponse:
+    token = selectors.api_token_get(
+        workspace=request.workspace,
+        user=request.user,
+        token_id=token_id,
+    )
+    services.api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("workspaces:tokens")
 
 
 @workspace_view(Module.SETTINGS, Action.VIEW)
-def audit(request: HttpRequest) -> HttpResponse:
-    return render(request, "workspaces/pages/audit.html",
-                  {"events": audit_list(workspace=request.workspace)})  # type: ignore[attr-defined]
+def audit(request: WorkspaceRequest) -> HttpResponse:
+    return render(request, "workspaces/pages/audit.html", {"events": audit_list(workspace=request.workspace)})

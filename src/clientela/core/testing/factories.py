@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 
 from clientela.workspaces.models import ApiToken, Membership, User, Workspace
 from clientela.workspaces.roles import Role
 
-TEST_PASSWORD = "correct horse battery staple"
+TEST_PASSWORD = "correct horse battery staple"  # noqa: S105  (test users only)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -20,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(TEST_PASSWORD)
 
 
-class WorkspaceFactory(factory.django.DjangoModelFactory):
+class WorkspaceFactory(factory.django.DjangoModelFactory[Workspace]):
     class Meta:
         model = Workspace
 
@@ -28,7 +30,7 @@ class WorkspaceFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"workspace-{n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
         # Membership is scoped: the factory writes through the unscoped manager on purpose.
@@ -39,7 +41,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.OWNER
 
     @classmethod
-    def _get_manager(cls, model_class):  # type: ignore[no-untyped-def]
+    def _get_manager(cls, model_class: type[Membership]) -> Any:
         return model_class.all_workspaces
 
 

@@ -3,6 +3,7 @@ and the real services the suite talks to (Redis, an SMTP server, Chromium)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -47,22 +48,22 @@ def free_port() -> int:
 
 @pytest.fixture
 def workspace_a(db: None) -> Workspace:
-    return WorkspaceFactory(name="Alpha Srl", slug="alpha")
+    return WorkspaceFactory.create(name="Alpha Srl", slug="alpha")
 
 
 @pytest.fixture
 def workspace_b(db: None) -> Workspace:
-    return WorkspaceFactory(name="Beta Kft", slug="beta")
+    return WorkspaceFactory.create(name="Beta Kft", slug="beta")
 
 
 @pytest.fixture
 def owner_a(workspace_a: Workspace) -> Membership:
-    return MembershipFactory(workspace=workspace_a, role=Role.OWNER, user__email="owner@alpha.test")
+    return MembershipFactory.create(workspace=workspace_a, role=Role.OWNER, user__email="owner@alpha.test")
 
 
 @pytest.fixture
 def owner_b(workspace_b: Workspace) -> Membership:
-    return MembershipFactory(workspace=workspace_b, role=Role.OWNER, user__email="owner@beta.test")
+    return MembershipFactory.create(workspace=workspace_b, role=Role.OWNER, user__email="owner@beta.test")
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def member_factory(db: None) -> Callable[..., Membership]:
         kwargs: dict[str, Any] = {"workspace": workspace, "role": role}
         if email:
             kwargs["user__email"] = email
-        return MembershipFactory(**kwargs)
+        return MembershipFactory.create(**kwargs)
 
     return make
 
@@ -184,11 +185,12 @@ def smtp_server(settings: Any) -> Iterator[SmtpSink]:
     """Route Django's mail through a real SMTP conversation with an in-process aiosmtpd server."""
     from aiosmtpd.controller import Controller
 
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection
     sink = SmtpSink(host="127.0.0.1", port=free_port())
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-            sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             return "250 OK"
 
     controller = Controller(Handler(), hostname=sink.host, port=sink.port)
@@ -223,8 +225,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "args": [
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ],
     }
 

@@ -15,6 +15,7 @@ deliberately leaky route is caught.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,9 +29,17 @@ from clientela.workspaces.roles import Action, Module, Role, role_allows
 
 # Routes with no workspace data behind them (auth flows, language, health, the API's own docs).
 PUBLIC_ROUTES = {
-    "healthz", "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-    "password_reset_complete", "invitation_accept", "web:set_language",
-    "api:openapi-json", "api:openapi-view",
+    "healthz",
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "invitation_accept",
+    "web:set_language",
+    "api:openapi-json",
+    "api:openapi-view",
 }
 
 
@@ -126,7 +135,13 @@ def _client_for(member: Any) -> Client:
 def _make_member(workspace: Workspace, role: str) -> Any:
     from clientela.core.testing.factories import MembershipFactory
 
-    return MembershipFactory(workspace=workspace, role=role, user__email=f"{role}@{workspace.slug}.isolation")
+    return MembershipFactory.create(
+        workspace=workspace, role=role, user__email=f"{role}@{workspace.slug}.isolation"
+    )
+
+
+def _api_url(route: ApiRoute, params: dict[str, Any]) -> str:
+    return "/api/v1" + route.path.format(**params)
 
 
 def _web_request(client: Client, method: str, url: str, body: dict[str, Any]) -> Any:
@@ -161,7 +176,9 @@ def check_web(workspace_a: Workspace, workspace_b: Workspace, urlconf: str | Non
         for method in case.methods:
             response = _web_request(anonymous, method, url, {})
             if response.status_code != 302 or "/sign-in/" not in response.get("Location", ""):
-                failures.append(f"{route.name} {method} {url}: anonymous got {response.status_code}, not sign-in")
+                failures.append(
+                    f"{route.name} {method} {url}: anonymous got {response.status_code}, not sign-in"
+                )
             if route.params:
                 response = _web_request(_client_for(intruder), method, url, case.body)
                 if response.status_code != 404:
@@ -169,7 +186,9 @@ def check_web(workspace_a: Workspace, workspace_b: Workspace, urlconf: str | Non
                         f"{route.name} {method} {url}: owner of another workspace got "
                         f"{response.status_code}, expected 404"
                     )
-        failures += _check_roles(route.name, case, workspace_b, lambda kw: _web_url(route, kw, urlconf))
+        failures += _check_roles(
+            route.name, case, workspace_b, functools.partial(_web_url, route, urlconf=urlconf)
+        )
     return failures
 
 
@@ -196,15 +215,20 @@ def check_api(workspace_a: Workspace, workspace_b: Workspace) -> list[str]:
         if route.params:
             response = intruder.request(route.method, url, case.body or {})
             if response.status_code != 404:
-                failures.append(f"{route.key} {url}: token of another workspace got {response.status_code}, "
-                                f"expected 404")
-        failures += _check_roles(route.key, case, workspace_b, lambda p: "/api/v1" + route.path.format(**p),
-                                 api=True)
+                failures.append(
+                    f"{route.key} {url}: token of another workspace got {response.status_code}, expected 404"
+                )
+        failures += _check_roles(route.key, case, workspace_b, functools.partial(_api_url, route), api=True)
     return failures
 
 
-def _check_roles(name: str, case: RouteCase, workspace: Workspace, url_for: Callable[[dict[str, Any]], str],
-                 api: bool = False) -> list[str]:
+def _check_roles(
+    name: str,
+    case: RouteCase,
+    workspace: Workspace,
+    url_for: Callable[[dict[str, Any]], str],
+    api: bool = False,
+) -> list[str]:
     from clientela.core.testing.factories import make_token
     from clientela.core.testing.fixtures import ApiClient
 
@@ -222,8 +246,12 @@ def _check_roles(name: str, case: RouteCase, workspace: Workspace, url_for: Call
             else:
                 response = _web_request(_client_for(member), method, url, case.body)
             if allowed and response.status_code == 403:
-                failures.append(f"{name} {method}: role {role} is allowed {case.module}/{case.action} but got 403")
+                failures.append(
+                    f"{name} {method}: role {role} is allowed {case.module}/{case.action} but got 403"
+                )
             if not allowed and response.status_code != 403:
-                failures.append(f"{name} {method}: role {role} lacks {case.module}/{case.action} but got "
-                                f"{response.status_code}")
+                failures.append(
+                    f"{name} {method}: role {role} lacks {case.module}/{case.action} but got "
+                    f"{response.status_code}"
+                )
     return failures

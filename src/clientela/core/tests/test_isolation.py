@@ -42,7 +42,7 @@ def leaky_case():
     def make(workspace, actor):
         from clientela.core.testing.factories import MembershipFactory
 
-        return {"member_id": MembershipFactory(workspace=workspace).pk}
+        return {"member_id": MembershipFactory.create(workspace=workspace).pk}
 
     isolation.REGISTRY["leak"] = RouteCase("leak", make)
     yield

@@ -26,8 +26,8 @@ def test_scope_is_restored_after_the_block(owner_a, owner_b):
 
 
 def test_saving_a_row_into_another_workspace_is_refused(owner_a, owner_b):
+    owner_b.role = "admin"
     with workspace_scope(owner_a.workspace), pytest.raises(WorkspaceNotActive):
-        owner_b.role = "admin"
         owner_b.save()
     owner_b.refresh_from_db()
     assert owner_b.role == "owner"
@@ -37,5 +37,5 @@ def test_new_rows_take_the_active_workspace(owner_a, member_factory):
     from clientela.core.testing.factories import UserFactory
 
     with workspace_scope(owner_a.workspace):
-        membership = Membership.objects.create(user=UserFactory(), role="sales")
+        membership = Membership.objects.create(user=UserFactory.create(), role="sales")
     assert membership.workspace == owner_a.workspace

@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
+LINT_PATHS := $(wildcard src tests bench) conftest.py manage.py
 export CLIENTELA_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: run test install system-deps lint format typecheck migrations-check pytest bench messages clean help
@@ -34,12 +35,12 @@ run: install
 
 # --- quality gates and tests ------------------------------------------------------------------------
 lint: install
-	$(BIN)/ruff check src tests bench conftest.py manage.py
-	$(BIN)/ruff format --check src tests bench conftest.py manage.py
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 format: install
-	$(BIN)/ruff check --fix src tests bench conftest.py manage.py
-	$(BIN)/ruff format src tests bench conftest.py manage.py
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 typecheck: install
 	$(BIN)/mypy

@@ -32,10 +32,8 @@ def _setup() -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web server; in local mode (SQLite) also a task worker and the scheduler."""
-    _setup()
-    from django.conf import settings
-
-    local = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    # Decided from the environment, without loading Django: this supervisor stays a small process.
+    local = os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite")
     with_background = args.with_background if args.with_background is not None else local
     web = [
         sys.executable,

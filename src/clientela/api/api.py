@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from clientela.api import problems
 from clientela.api.auth import BearerToken, WorkspaceSession
+from clientela.contacts.api import router as contacts_router
 from clientela.workspaces.api import router as workspaces_router
 
 api = NinjaAPI(
@@ -19,3 +20,4 @@ api = NinjaAPI(
 problems.install(api)
 
 api.add_router("", workspaces_router)
+api.add_router("", contacts_router)

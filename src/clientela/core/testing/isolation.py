@@ -57,6 +57,7 @@ class RouteCase:
 
 
 REGISTRY: dict[str, RouteCase] = {}
+_TOKENS: dict[int, str] = {}  # member id -> raw token, reused within one check
 
 
 def register(*cases: RouteCase) -> None:
@@ -198,6 +199,7 @@ def check_api(workspace_a: Workspace, workspace_b: Workspace) -> list[str]:
     from clientela.core.testing.fixtures import ApiClient
 
     autodiscover()
+    _TOKENS.clear()
     failures: list[str] = []
     intruder = ApiClient(token=make_token(_make_member(workspace_a, Role.OWNER))[1])
     owner_b = _make_member(workspace_b, Role.OWNER)
@@ -242,7 +244,9 @@ def _check_roles(
         allowed = role_allows(role, case.module, case.action)
         for method in case.methods:
             if api:
-                response = ApiClient(token=make_token(member)[1]).request(method, url, case.body or {})
+                if member.pk not in _TOKENS:
+                    _TOKENS[member.pk] = make_token(member)[1]
+                response = ApiClient(token=_TOKENS[member.pk]).request(method, url, case.body or {})
             else:
                 response = _web_request(_client_for(member), method, url, case.body)
             if allowed and response.status_code == 403:

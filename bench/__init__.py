@@ -1,0 +1,1 @@
+"""Clientela's benchmark harness: ``make bench`` (``python -m bench``); see bench/README.md."""

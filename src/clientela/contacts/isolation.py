@@ -1,0 +1,116 @@
+"""Isolation cases for customers' pages and API routes (see core/testing/isolation.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clientela.contacts.models import Company, CustomField, Person
+from clientela.core.testing.isolation import RouteCase, register
+from clientela.timeline.services import interaction_record
+from clientela.workspaces.models import Workspace
+from clientela.workspaces.roles import Action, Module
+
+
+def make_person(workspace: Workspace, actor: Any = None) -> Person:
+    person = Person(first_name="Isolda", last_name="Leak")
+    person.workspace = workspace
+    person.save()
+    interaction_record(workspace=workspace, kind="note", person=person, subject="secret note")
+    return person
+
+
+def make_company(workspace: Workspace, actor: Any = None) -> Company:
+    company = Company(name="Leaky Srl")
+    company.workspace = workspace
+    company.save()
+    return company
+
+
+def _person(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    return {"person_id": make_person(workspace).pk}
+
+
+def _trashed_person(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    person = make_person(workspace)
+    Person.all_workspaces.filter(pk=person.pk).update(deleted_at=timezone.now())
+    return {"person_id": person.pk}
+
+
+def _company(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    return {"company_id": make_company(workspace).pk}
+
+
+def _field(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    field = CustomField(entity="person", key=f"k{CustomField.all_workspaces.count()}", label="K", type="text")
+    field.workspace = workspace
+    field.save()
+    return {"field_id": field.pk}
+
+
+VIEW, EDIT = Action.VIEW, Action.EDIT
+C, S = Module.CONTACTS, Module.SETTINGS
+
+register(
+    RouteCase("GET /people", module=C),
+    RouteCase("POST /people", methods=("POST",), module=C, action=EDIT, body={"last_name": "Role"}),
+    RouteCase("GET /people/{person_id}", _person, module=C),
+    RouteCase(
+        "PATCH /people/{person_id}",
+        _person,
+        methods=("PATCH",),
+        module=C,
+        action=EDIT,
+        body={"job_title": "changed"},
+    ),
+    RouteCase("DELETE /people/{person_id}", _person, methods=("DELETE",), module=C, action=EDIT),
+    RouteCase("POST /people/{person_id}/restore", _trashed_person, methods=("POST",), module=C, action=EDIT),
+    RouteCase("GET /people/{person_id}/timeline", _person, module=C),
+    RouteCase(
+        "POST /people/{person_id}/interactions",
+        _person,
+        methods=("POST",),
+        module=C,
+        action=EDIT,
+        body={"kind": "note", "subject": "x"},
+    ),
+    RouteCase(
+        "POST /people/bulk", methods=("POST",), module=C, action=EDIT, body={"action": "tag", "ids": []}
+    ),
+    RouteCase("GET /companies", module=C),
+    RouteCase("POST /companies", methods=("POST",), module=C, action=EDIT, body={"name": "Role Srl"}),
+    RouteCase("GET /companies/{company_id}", _company, module=C),
+    RouteCase(
+        "PATCH /companies/{company_id}",
+        _company,
+        methods=("PATCH",),
+        module=C,
+        action=EDIT,
+        body={"industry": "x"},
+    ),
+    RouteCase("DELETE /companies/{company_id}", _company, methods=("DELETE",), module=C, action=EDIT),
+    RouteCase("GET /companies/{company_id}/timeline", _company, module=C),
+    RouteCase(
+        "POST /companies/bulk", methods=("POST",), module=C, action=EDIT, body={"action": "tag", "ids": []}
+    ),
+    RouteCase("GET /search", module=C),
+    RouteCase("GET /tags", module=C),
+    RouteCase("GET /custom-fields", module=C),
+    RouteCase(
+        "POST /custom-fields",
+        methods=("POST",),
+        module=S,
+        action=EDIT,
+        body={"entity": "person", "label": "Shoe size", "type": "number"},
+    ),
+    RouteCase(
+        "PATCH /custom-fields/{field_id}",
+        _field,
+        methods=("PATCH",),
+        module=S,
+        action=EDIT,
+        body={"label": "Renamed"},
+    ),
+    RouteCase("DELETE /custom-fields/{field_id}", _field, methods=("DELETE",), module=S, action=EDIT),
+)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite drives for real: PostgreSQL, Redis, Chromium, and the
-# libraries WeasyPrint needs. Only what is missing is installed; nothing is started here.
+# Install the system packages the test suite drives for real: PostgreSQL, Redis, Chromium and gettext.
+# Only what is missing is installed; nothing is started here.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -33,7 +33,7 @@ def _setup() -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the web server; in local mode (SQLite) also a task worker and the scheduler."""
     # Decided from the environment, without loading Django: this supervisor stays a small process.
-    local = os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite")
+    local = (os.environ.get("DATABASE_URL") or "sqlite").startswith("sqlite")
     with_background = args.with_background if args.with_background is not None else local
     web = [
         sys.executable,
@@ -121,8 +121,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_scheduler(args: argparse.Namespace) -> int:
     """Enqueue periodic due-work (housekeeping now; reminders, SLA timers and mailbox polls later)."""
     _setup()
-    from clientela.core import jobs  # noqa: F401  (registers the periodic jobs)
-    from clientela.core.scheduler import run_forever, tick
+    from clientela.core.scheduler import autodiscover, run_forever, tick
+
+    autodiscover()
 
     if args.once:
         for name in tick():

@@ -5,6 +5,8 @@ from ninja import NinjaAPI
 from clientela.api import problems
 from clientela.api.auth import BearerToken, WorkspaceSession
 from clientela.contacts.api import router as contacts_router
+from clientela.contacts.api_dedupe import router as dedupe_router
+from clientela.contacts.api_imports import router as imports_router
 from clientela.workspaces.api import router as workspaces_router
 
 api = NinjaAPI(
@@ -20,4 +22,6 @@ api = NinjaAPI(
 problems.install(api)
 
 api.add_router("", workspaces_router)
+api.add_router("", imports_router)
+api.add_router("", dedupe_router)
 api.add_router("", contacts_router)

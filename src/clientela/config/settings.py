@@ -28,6 +28,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CLIENTELA_DATA_DIR", Path.cwd() / "var")).resolve()
 ENVIRONMENT = os.environ.get("CLIENTELA_ENV", "local")  # local | production | test
+if ENVIRONMENT not in {"local", "production", "test"}:
+    raise ImproperlyConfigured(f"CLIENTELA_ENV must be local, production or test, not {ENVIRONMENT!r}.")
 PRODUCTION = ENVIRONMENT == "production"
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -196,6 +198,8 @@ SIGN_IN_LIMITS = {
     "account": (5, 15 * 60),
     "address": (30, 15 * 60),
 }
+# How many reverse proxies append to X-Forwarded-For in front of Clientela (0: use the socket's address).
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

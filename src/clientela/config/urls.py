@@ -8,6 +8,7 @@ from clientela.workspaces import views as auth
 urlpatterns = [
     path("", include("clientela.web.urls")),
     path("", include("clientela.workspaces.urls")),
+    path("", include("clientela.contacts.urls")),
     path("healthz", web_views.healthz, name="healthz"),
     path("sign-in/", auth.sign_in, name="login"),
     path("sign-out/", auth.sign_out, name="logout"),

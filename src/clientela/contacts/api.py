@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from clientela.contacts import selectors, services
@@ -29,7 +28,6 @@ from clientela.contacts.schemas import (
     TagOut,
     TimelineOut,
 )
-from clientela.core.errors import ValidationFailed
 from clientela.timeline.services import interaction_record
 from clientela.workspaces.http import WorkspaceRequest
 from clientela.workspaces.permissions import require
@@ -307,41 +305,13 @@ def custom_field_archive(request: WorkspaceRequest, field_id: int) -> CustomFiel
 
 
 def bulk_apply(request: WorkspaceRequest, model: type[Person] | type[Company], payload: BulkIn) -> int:
-    """Apply one bulk action to records of this workspace; ids of other workspaces are simply absent."""
-    manager = model.with_trash if payload.action == "restore" else model.objects
-    records: list[Any] = list(manager.filter(workspace=request.workspace, pk__in=payload.ids[:5000]))
-    ws, user = request.workspace, request.user
-    if payload.action == "tag":
-        services.tag_assign(workspace=ws, records=records, names=payload.tags)
-    elif payload.action == "untag":
-        services.tag_unassign(workspace=ws, records=records, names=payload.tags)
-    elif payload.action == "set_owner":
-        owner = _member_user(request, payload.owner)
-        return services.customers_set_owner(workspace=ws, actor=user, records=records, owner=owner)
-    elif payload.action == "set_stage" and model is Person:
-        return services.people_set_stage(workspace=ws, actor=user, people=records, stage=payload.stage)
-    elif payload.action == "trash":
-        return services.customers_trash(workspace=ws, actor=user, records=records)
-    elif payload.action == "restore":
-        return services.customers_restore(workspace=ws, actor=user, records=records)
-    else:
-        raise ValidationFailed(
-            _("Unknown bulk action %(action)s.") % {"action": payload.action},
-            fields={"action": [_("Unknown.")]},
-        )
-    return len(records)
-
-
-def _member_user(request: WorkspaceRequest, user_id: int | None) -> Any:
-    from clientela.workspaces.models import Membership
-
-    if user_id is None:
-        return None
-    membership = (
-        Membership.objects.filter(workspace=request.workspace, user_id=user_id).select_related("user").first()
+    return services.customers_bulk(
+        workspace=request.workspace,
+        actor=request.user,
+        model=model,
+        action=payload.action,
+        ids=payload.ids,
+        tags=payload.tags,
+        owner_id=payload.owner,
+        stage=payload.stage,
     )
-    if membership is None:
-        raise ValidationFailed(
-            _("The owner must be a member of this workspace."), fields={"owner": [_("Invalid.")]}
-        )
-    return membership.user

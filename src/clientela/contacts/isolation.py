@@ -52,7 +52,53 @@ def _field(workspace: Workspace, actor: Any) -> dict[str, Any]:
 VIEW, EDIT = Action.VIEW, Action.EDIT
 C, S = Module.CONTACTS, Module.SETTINGS
 
+
+def _view(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    from clientela.contacts.models import SavedView
+
+    view = SavedView(entity="person", name="Mine", owner=actor.user, query={})
+    view.workspace = workspace
+    view.save()
+    return {"view_id": view.pk}
+
+
+def _cell(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    return {"person_id": make_person(workspace).pk, "field": "job_title"}
+
+
 register(
+    # pages
+    RouteCase("contacts:person_list", module=C),
+    RouteCase("contacts:company_list", module=C),
+    RouteCase("contacts:person_create", module=C, action=EDIT),
+    RouteCase("contacts:company_create", module=C, action=EDIT),
+    RouteCase("contacts:person_card", _person, module=C),
+    RouteCase("contacts:person_edit", _person, module=C, action=EDIT),
+    RouteCase("contacts:person_timeline", _person, module=C),
+    RouteCase(
+        "contacts:person_log",
+        _person,
+        methods=("POST",),
+        module=C,
+        action=EDIT,
+        body={"kind": "note", "subject": "x"},
+    ),
+    RouteCase("contacts:person_cell", _cell, module=C, action=EDIT),
+    RouteCase("contacts:person_bulk", methods=("POST",), module=C, action=EDIT, body={"action": "tag"}),
+    RouteCase("contacts:company_card", _company, module=C),
+    RouteCase("contacts:company_edit", _company, module=C, action=EDIT),
+    RouteCase("contacts:company_timeline", _company, module=C),
+    RouteCase("contacts:company_bulk", methods=("POST",), module=C, action=EDIT, body={"action": "tag"}),
+    RouteCase("contacts:person_export", lambda ws, actor: {"fmt": "csv"}, cross_workspace=False),
+    RouteCase("contacts:trash", module=C),
+    RouteCase("contacts:search", module=C),
+    RouteCase(
+        "contacts:saved_view_create", methods=("POST",), module=C, body={"name": "x", "entity": "person"}
+    ),
+    RouteCase("contacts:saved_view_delete", _view, methods=("POST",), module=C),
+    RouteCase("contacts:custom_fields", module=S),
+    RouteCase("contacts:custom_field_archive", _field, methods=("POST",), module=S, action=EDIT),
+    # API
     RouteCase("GET /people", module=C),
     RouteCase("POST /people", methods=("POST",), module=C, action=EDIT, body={"last_name": "Role"}),
     RouteCase("GET /people/{person_id}", _person, module=C),
@@ -114,3 +160,6 @@ register(
     ),
     RouteCase("DELETE /custom-fields/{field_id}", _field, methods=("DELETE",), module=S, action=EDIT),
 )
+
+# The import/export and dedupe/merge routes register their cases in their own modules.
+from clientela.contacts import isolation_dedupe, isolation_imports  # noqa: E402, F401

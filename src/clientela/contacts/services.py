@@ -298,6 +298,51 @@ def people_set_stage(
     return len(people)
 
 
+BULK_ACTIONS = ("tag", "untag", "set_owner", "set_stage", "trash", "restore")
+
+
+def customers_bulk(
+    *,
+    workspace: Workspace,
+    actor: User | None,
+    model: type[Person] | type[Company],
+    action: str,
+    ids: Sequence[int],
+    tags: Sequence[str] = (),
+    owner_id: int | None = None,
+    stage: str = "",
+) -> int:
+    """Apply one action to many records of the workspace; ids of other workspaces are simply absent.
+
+    Returns how many records the action applied to.
+    """
+    if action not in BULK_ACTIONS or (action == "set_stage" and model is not Person):
+        raise ValidationFailed(
+            _("Unknown bulk action %(action)s.") % {"action": action}, fields={"action": [_("Unknown.")]}
+        )
+    manager = model.with_trash if action == "restore" else model.objects
+    records: list[Any] = list(manager.filter(workspace=workspace, pk__in=list(ids)[:5000]))
+    if action == "tag":
+        tag_assign(workspace=workspace, records=records, names=tags)
+    elif action == "untag":
+        tag_unassign(workspace=workspace, records=records, names=tags)
+    elif action == "set_owner":
+        owner = None
+        errors: dict[str, list[str]] = {}
+        if owner_id is not None:
+            owner = _owner(workspace, owner_id, errors)
+            if errors:
+                raise ValidationFailed(errors["owner"][0], fields=errors)
+        return customers_set_owner(workspace=workspace, actor=actor, records=records, owner=owner)
+    elif action == "set_stage":
+        return people_set_stage(workspace=workspace, actor=actor, people=records, stage=stage)
+    elif action == "trash":
+        return customers_trash(workspace=workspace, actor=actor, records=records)
+    elif action == "restore":
+        return customers_restore(workspace=workspace, actor=actor, records=records)
+    return len(records)
+
+
 # --- tags -----------------------------------------------------------------------------------------
 
 
@@ -599,7 +644,7 @@ def _company(workspace: Workspace, value: Any, errors: dict[str, list[str]]) -> 
 
 def vat_normalise(raw: str, region: str) -> str:
     """Validate an EU VAT number (with or without its country prefix) and return it compact."""
-    text = eu_vat.compact(raw)
+    text = "".join(ch for ch in raw.upper() if ch.isalnum())
     candidates = [text] if text[:2].isalpha() else [f"{region.upper()}{text}", text]
     for candidate in candidates:
         try:

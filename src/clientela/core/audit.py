@@ -37,7 +37,7 @@ def audit_record(
 
 def audit_list(*, workspace: Workspace, limit: int = 100) -> models.QuerySet[AuditEvent]:
     return (
-        AuditEvent.all_workspaces.filter(workspace=workspace)
+        AuditEvent.objects.filter(workspace=workspace)
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )

@@ -44,6 +44,13 @@ def periodic(*, every: timedelta) -> Callable[[Any], Any]:
     return register
 
 
+def autodiscover() -> None:
+    """Import every app's ``jobs`` module, where periodic jobs register themselves."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("jobs")
+
+
 def tick(now: Any = None) -> list[str]:
     """Enqueue every job that is due; returns the names enqueued."""
     now = now or timezone.now()

@@ -67,27 +67,3 @@ def _postgres(queryset: models.QuerySet, query: str, terms: list[str], limit: in
         .order_by("-rank", "pk")
     )
     return list(fuzzy.values_list("pk", flat=True)[:limit])
-
-
-def sqlite_fts_sql(table: str) -> list[str]:
-    """DDL for an FTS5 index over ``table.search_text``, kept in sync by triggers (SQLite only)."""
-    fts = f"{table}_fts"
-    return [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_text, content='{table}', "
-        f"content_rowid='id', tokenize=\"unicode61 remove_diacritics 2\")",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_fts_ai AFTER INSERT ON {table} BEGIN "
-        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_fts_ad AFTER DELETE ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES('delete', old.id, old.search_text); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_fts_au AFTER UPDATE OF search_text ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES('delete', old.id, old.search_text); "
-        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
-        f"INSERT INTO {fts}({fts}) VALUES('rebuild')",
-    ]
-
-
-def postgres_trigram_sql(table: str) -> list[str]:
-    return [
-        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-        f"CREATE INDEX IF NOT EXISTS {table}_search_trgm ON {table} USING gin (search_text gin_trgm_ops)",
-    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -31,8 +31,13 @@ class NavLink:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_("Home"), "web:home", "house"),
+    NavItem(_("People"), "contacts:person_list", "person", Module.CONTACTS),
+    NavItem(_("Companies"), "contacts:company_list", "building", Module.CONTACTS),
+    NavItem(_("Imports"), "contacts:import_list", "upload", Module.CONTACTS),
+    NavItem(_("Duplicates"), "contacts:duplicates", "intersect", Module.CONTACTS),
     NavItem(_("Members"), "workspaces:members", "people", Module.SETTINGS),
     NavItem(_("API tokens"), "workspaces:tokens", "key", None),
+    NavItem(_("Custom fields"), "contacts:custom_fields", "ui-radios", Module.SETTINGS),
     NavItem(_("Audit trail"), "workspaces:audit", "journal-text", Module.SETTINGS),
 ]
 
@@ -44,7 +49,10 @@ def navigation_for(request: HttpRequest, membership: Membership | None) -> list[
     for item in NAVIGATION:
         if item.module is not None and not role_allows(membership.role, item.module, Action.VIEW):
             continue
-        url = reverse(item.url_name)
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:  # a capability that is not installed
+            continue
         active = request.path == url if url == "/" else request.path.startswith(url)
         links.append(NavLink(item.label, url, item.icon, active))
     return links

@@ -14,6 +14,15 @@ from clientela.workspaces.models import User, normalize_email
 from clientela.workspaces.roles import Role
 
 
+def client_address(request: HttpRequest) -> str:
+    """The caller's IP: behind ``TRUSTED_PROXY_HOPS`` reverse proxies, the address they saw."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
 class SignInForm(forms.Form):
     """Email and password, with attempts limited per account and per address."""
 
@@ -37,7 +46,7 @@ class SignInForm(forms.Form):
         if not email or not password:
             return data
         email = normalize_email(email)
-        address = self.request.META.get("REMOTE_ADDR", "")
+        address = client_address(self.request)
         limits = settings.SIGN_IN_LIMITS
         for scope, ident in (("account", email), ("address", address)):
             allowed, window = limits[scope]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from clientela.workspaces.models import Membership, User, Workspace
 
@@ -13,3 +14,4 @@ class WorkspaceRequest(HttpRequest):
     user: User
     workspace: Workspace
     membership: Membership
+    htmx: HtmxDetails

@@ -121,6 +121,17 @@ def _require_can_manage(actor: Membership, role: str) -> None:
         raise PermissionDenied(_("You cannot grant a role above your own."))
 
 
+def _require_another_owner(member: Membership) -> None:
+    """Lock the workspace's owners (fixed order) and refuse to lose the last one."""
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(workspace=member.workspace, role=Role.OWNER, is_active=True)
+        .order_by("pk")
+    )
+    if len(owners) <= 1:
+        raise Conflict(_("A workspace needs at least one owner."))
+
+
 @transaction.atomic
 def member_change_role(*, actor: Membership, member: Membership, role: str) -> Membership:
     """Change a member's role. Nobody grants more than they hold; a workspace keeps at least one owner."""
@@ -128,9 +139,7 @@ def member_change_role(*, actor: Membership, member: Membership, role: str) -> M
     _require_can_manage(actor, role)
     _require_can_manage(actor, member.role)
     if member.role == Role.OWNER and role != Role.OWNER:
-        owners = Membership.objects.select_for_update().filter(role=Role.OWNER, is_active=True)
-        if owners.count() <= 1:
-            raise Conflict(_("A workspace needs at least one owner."))
+        _require_another_owner(member)
     old = member.role
     member.role = role
     member.save(update_fields=["role"])
@@ -149,8 +158,8 @@ def member_change_role(*, actor: Membership, member: Membership, role: str) -> M
 def member_remove(*, actor: Membership, member: Membership) -> None:
     """Remove a member from the workspace (the user and their other workspaces stay)."""
     _require_can_manage(actor, member.role)
-    if member.role == Role.OWNER and Membership.objects.filter(role=Role.OWNER, is_active=True).count() <= 1:
-        raise Conflict(_("A workspace needs at least one owner."))
+    if member.role == Role.OWNER:
+        _require_another_owner(member)
     audit_record(
         workspace=member.workspace,
         actor=actor.user,
@@ -163,18 +172,20 @@ def member_remove(*, actor: Membership, member: Membership) -> None:
 
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str, site_url: str) -> Invitation:
-    """Invite ``email`` with ``role`` and email them the link (after commit), rooted at ``site_url``."""
+    """Invite ``email`` with ``role``; the email with the link is sent by a task after commit."""
+    from clientela.core.tasks import enqueue_on_commit
+    from clientela.workspaces.tasks import send_invitation
+
     email, role = _clean_email(email), _clean_role(role)
     _require_can_manage(actor, role)
-    if Membership.objects.filter(user__email=email).exists():
+    if Membership.objects.filter(workspace=actor.workspace, user__email=email).exists():
         raise Conflict(_("%(email)s is already a member of this workspace.") % {"email": email})
-    raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         workspace=actor.workspace,
         email=email,
         role=role,
         invited_by=actor.user,
-        token_hash=secret_hash(raw),
+        token_hash=secret_hash(secrets.token_urlsafe(32)),  # replaced when the email is sent
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     audit_record(
@@ -184,27 +195,38 @@ def invitation_create(*, actor: Membership, email: str, role: str, site_url: str
         target=invitation,
         summary=f"{email} as {role}",
     )
+    enqueue_on_commit(
+        send_invitation, actor.workspace_id, invitation.pk, site_url, translation.get_language()
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_send(*, invitation: Invitation, site_url: str, language: str | None = None) -> None:
+    """Email a fresh link for a pending invitation; any link sent before stops working.
+
+    The secret exists only in the email: the database keeps its hash, the task queue never sees it.
+    """
+    if not invitation.is_pending:
+        return
+    raw = secrets.token_urlsafe(32)
+    invitation.token_hash = secret_hash(raw)
+    invitation.save(update_fields=["token_hash"])
     context = {
-        "workspace": actor.workspace,
-        "inviter": actor.user,
-        "role": Role(role).label,
+        "workspace": invitation.workspace,
+        "inviter": invitation.invited_by,
+        "role": Role(invitation.role).label,
         "url": site_url.rstrip("/") + reverse("invitation_accept", args=[raw]),
         "days": INVITATION_LIFETIME.days,
     }
-    language = translation.get_language()
-
-    def send() -> None:
-        with translation.override(language):
-            send_mail(
-                subject=_("You are invited to %(workspace)s on Clientela")
-                % {"workspace": actor.workspace.name},
-                message=render_to_string("workspaces/email/invitation.txt", context),
-                from_email=None,
-                recipient_list=[email],
-            )
-
-    transaction.on_commit(send)
-    return invitation
+    with translation.override(language):
+        send_mail(
+            subject=_("You are invited to %(workspace)s on Clientela")
+            % {"workspace": invitation.workspace.name},
+            message=render_to_string("workspaces/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
 
 
 def invitation_get_pending(*, raw_token: str) -> Invitation:

@@ -32,7 +32,8 @@ def run_worker(**env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_database_backend_runs_the_task_in_a_real_worker(owner_a, owner_b):
+def test_database_backend_runs_the_task_in_a_real_worker(owner_a, owner_b, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     result = worker_heartbeat.enqueue(owner_b.workspace_id, "db backend")
     assert not AuditEvent.all_workspaces.filter(action="system.worker_heartbeat").exists()
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.forms import BoundField
 from django.utils.safestring import SafeString
@@ -20,3 +22,54 @@ def bootstrap(field: BoundField) -> SafeString:
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def phone(e164: str) -> str:
+    """+390236618300 -> +39 02 3661 8300"""
+    from clientela.core.phones import display
+
+    return display(e164)
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: Any, **changes: Any) -> str:
+    """The current query string with some parameters replaced (``None`` removes one)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    params.pop("cursor", None)
+    return "?" + params.urlencode()
+
+
+@register.filter
+def get_attr(obj: Any, name: str) -> Any:
+    """A model field's display value (choices shown by their label)."""
+    display = getattr(obj, f"get_{name}_display", None)
+    return display() if callable(display) else getattr(obj, name, "")
+
+
+@register.filter
+def join_if_list(value: Any) -> Any:
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+DUPLICATE_SOURCES = {"first_name", "last_name", "emails", "phones", "company", "name", "vat_number"}
+
+
+@register.filter
+def bootstrap_dup(field: BoundField) -> SafeString:
+    """Like ``bootstrap``, marking the fields that feed the duplicate warning."""
+    css = {"select": "form-select", "selectmultiple": "form-select"}.get(field.widget_type, "form-control")
+    if field.name in DUPLICATE_SOURCES:
+        css += " dup-source"
+    if field.errors:
+        css += " is-invalid"
+    return field.as_widget(attrs={"class": css})

@@ -1,0 +1,1 @@
+"""Isolation cases for customer dedupe routes (see core/testing/isolation.py)."""

@@ -1,0 +1,1 @@
+"""Isolation cases for customer imports routes (see core/testing/isolation.py)."""

@@ -1,0 +1,143 @@
+"""Lists, search and cards: what a manager sees, and that it stays cheap."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clientela.contacts import selectors, services
+from clientela.contacts.selectors import ListQuery
+from clientela.core.tenancy import workspace_scope
+from clientela.timeline.models import Interaction
+
+
+def names(page):
+    return [str(r) for r in page.items]
+
+
+@pytest.fixture
+def people(owner_a, make_person, in_workspace):
+    with in_workspace(owner_a.workspace):
+        acme = services.company_create(
+            workspace=owner_a.workspace,
+            actor=None,
+            attributes={"name": "Acme Impianti", "vat_number": "IT00743110157"},
+        )
+    return [
+        make_person(
+            "Mario", "Rossi", emails=["mario.rossi@example.it"], phones=["+39 02 3661 8300"], company=acme.pk
+        ),
+        make_person("Zoltán", "Szabó", emails=["zoli@example.hu"], phones=["+36 1 234 5678"]),
+        make_person("Ana", "Ștefănescu", emails=["ana@example.ro"]),
+        make_person("Anna", "Rossini", lifecycle_stage="customer"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("szabo", ["Zoltán Szabó"]),
+        ("SZABÓ zol", ["Zoltán Szabó"]),
+        ("stefanescu", ["Ana Ștefănescu"]),
+        ("ross", ["Mario Rossi", "Anna Rossini"]),
+        ("+39 02 3661 8300", ["Mario Rossi"]),
+        ("0236618300", ["Mario Rossi"]),
+        ("02-36618300", ["Mario Rossi"]),
+        ("mario.rossi@example.it", ["Mario Rossi"]),
+        ("acme", ["Mario Rossi"]),
+        ("nobody-like-this", []),
+    ],
+)
+def test_search_finds_people_by_any_part_of_name_phone_email_and_company(owner_a, people, q, expected):
+    page = selectors.customer_list(
+        workspace=owner_a.workspace, user=owner_a.user, query=ListQuery(entity="person", q=q)
+    )
+    assert sorted(names(page)) == sorted(expected)
+
+
+def test_search_finds_companies_by_vat_with_or_without_prefix(owner_a, people):
+    for q in ("00743110157", "IT00743110157", "impianti"):
+        page = selectors.customer_list(
+            workspace=owner_a.workspace, user=owner_a.user, query=ListQuery(entity="company", q=q)
+        )
+        assert names(page) == ["Acme Impianti"], q
+
+
+def test_search_never_crosses_workspaces(owner_a, owner_b, people, make_person):
+    make_person("Mario", "Rossi", workspace=owner_b.workspace)
+    with workspace_scope(owner_b.workspace):
+        page = selectors.customer_list(
+            workspace=owner_b.workspace, user=owner_b.user, query=ListQuery(entity="person", q="rossi")
+        )
+    assert len(page.items) == 1 and page.items[0].workspace_id == owner_b.workspace_id
+
+
+def test_keyset_pages_walk_every_row_once_in_order(owner_a, make_person):
+    for i in range(7):
+        make_person(f"P{i}", "Same")  # equal last names: the id breaks ties
+    seen, cursor = [], ""
+    while True:
+        page = selectors.customer_list(
+            workspace=owner_a.workspace,
+            user=owner_a.user,
+            query=ListQuery(entity="person", sort="-name", page_size=3, cursor=cursor),
+        )
+        seen += names(page)
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == [f"P{i} Same" for i in reversed(range(7))]
+
+
+def test_filters_by_stage_tag_owner_and_custom_field(owner_a, people, in_workspace):
+    ws = owner_a.workspace
+    with in_workspace(ws):
+        services.custom_field_create(
+            workspace=ws, entity="person", label="Tier", type="choice", choices=["Gold"]
+        )
+        services.person_update(
+            person=people[0], actor=None, attributes={"owner": owner_a.user.pk}, custom={"tier": "Gold"}
+        )
+        services.tag_assign(workspace=ws, records=[people[1]], names=["VIP"])
+
+    def run(**params):
+        query = ListQuery.parse("person", params)
+        return names(selectors.customer_list(workspace=ws, user=owner_a.user, query=query))
+
+    assert run(lifecycle_stage="customer") == ["Anna Rossini"]
+    assert run(tag="vip") == ["Zoltán Szabó"]
+    assert run(owner="me") == ["Mario Rossi"]
+    assert run(**{"custom.tier": "Gold"}) == ["Mario Rossi"]
+
+
+def test_bad_list_parameters_are_clear_errors():
+    from clientela.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as exc:
+        ListQuery.parse("person", {"sort": "shoe", "created_from": "yesterday", "page_size": "x"})
+    assert set(exc.value.fields) == {"sort", "created_from", "page_size"}
+
+
+def test_card_and_timeline_cost_the_same_with_10_or_2000_interactions(owner_a, make_person, in_workspace):
+    ws = owner_a.workspace
+
+    def card_queries(person):
+        with CaptureQueriesContext(connection) as ctx:
+            card = selectors.person_get(workspace=ws, person_id=person.pk)
+            list(card.emails.all()), list(card.tags.all())
+            page = selectors.timeline(workspace=ws, record=card)
+        return len(ctx.captured_queries), len(page.items), page.next_cursor
+
+    small, big = make_person("Small", "Card"), make_person("Big", "Card")
+    with in_workspace(ws):
+        Interaction.objects.bulk_create(
+            [
+                Interaction(
+                    workspace=ws, person=big, kind="note", subject=f"n{i}", occurred_at=big.created_at
+                )
+                for i in range(2000)
+            ]
+        )
+    small_queries, small_rows, _ = card_queries(small)
+    big_queries, big_rows, cursor = card_queries(big)
+    assert small_queries == big_queries <= 8
+    assert (small_rows, big_rows) == (1, 25) and cursor

@@ -1,0 +1,99 @@
+"""The pages: list, filters, card, quick log, inline edit, bulk delete with undo, forms."""
+
+from clientela.contacts.models import Person
+from clientela.timeline.models import Interaction
+from clientela.workspaces.roles import Role
+
+
+def test_list_shows_people_and_filters_with_htmx(owner_a, make_person, client_for):
+    make_person("Mario", "Rossi", emails=["m@r.it"])
+    make_person("Zoltán", "Szabó")
+    client = client_for(owner_a)
+    page = client.get("/people/").content.decode()
+    assert "Mario Rossi" in page and "Zoltán Szabó" in page and "m@r.it" in page
+    partial = client.get(
+        "/people/?q=szabo", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-results"
+    ).content.decode()
+    assert "Zoltán Szabó" in partial and "Mario Rossi" not in partial and "<html" not in partial
+
+
+def test_empty_list_invites_to_add_the_first_person(owner_a, client_for):
+    page = client_for(owner_a).get("/people/").content.decode()
+    assert "No people yet." in page and "Add the first one" in page
+
+
+def test_card_shows_facts_and_logs_a_call(owner_a, make_person, client_for):
+    person = make_person("Mario", "Rossi", phones=["+39 02 3661 8300"])
+    client = client_for(owner_a)
+    card = client.get(f"/people/{person.pk}/").content.decode()
+    assert "+39 02 3661 8300" in card and "Created" in card
+    response = client.post(
+        f"/people/{person.pk}/log/", {"kind": "call", "subject": "Asked for a quote"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and "Asked for a quote" in response.content.decode()
+    assert Interaction.objects.filter(person=person, kind="call").count() == 1
+    missing = client.post(
+        f"/people/{person.pk}/log/", {"kind": "follow_up", "subject": "x"}, HTTP_HX_REQUEST="true"
+    )
+    assert missing.status_code == 422 and "needs a due date" in missing.content.decode()
+
+
+def test_inline_edit_saves_one_cell(owner_a, make_person, client_for):
+    person = make_person()
+    client = client_for(owner_a)
+    assert 'name="value"' in client.get(f"/people/{person.pk}/cell/job_title/").content.decode()
+    response = client.post(f"/people/{person.pk}/cell/job_title/", {"value": "CFO"})
+    assert response.status_code == 200 and "CFO" in response.content.decode()
+    person.refresh_from_db()
+    assert person.job_title == "CFO"
+    bad = client.post(f"/people/{person.pk}/cell/lifecycle_stage/", {"value": "alien"})
+    assert bad.status_code == 422
+    assert client.post(f"/people/{person.pk}/cell/owner_id/", {"value": "1"}).status_code == 404
+
+
+def test_bulk_delete_can_be_undone(owner_a, make_person, client_for):
+    a, b = make_person("A", "One"), make_person("B", "Two")
+    client = client_for(owner_a)
+    client.post("/people/bulk/", {"action": "trash", "ids": [a.pk, b.pk]})
+    assert not Person.objects.filter(pk__in=[a.pk, b.pk]).exists()
+    assert "Undo" in client.get("/people/").content.decode()
+    client.post("/people/bulk/", {"action": "undo_trash"})
+    assert Person.objects.filter(pk__in=[a.pk, b.pk]).count() == 2
+
+
+def test_create_form_shows_service_errors_on_fields(owner_a, client_for):
+    client = client_for(owner_a)
+    response = client.post(
+        "/people/new/",
+        {"first_name": "Ada", "emails": "not-an-email", "phones": "12", "lifecycle_stage": "lead"},
+    )
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "not-an-email is not a valid email." in page and "not a possible phone number" in page
+    response = client.post(
+        "/people/new/",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "emails": "ada@x.io",
+            "lifecycle_stage": "lead",
+            "tags": "VIP, Math",
+        },
+    )
+    person = Person.objects.get(last_name="Lovelace")
+    assert response["Location"] == f"/people/{person.pk}/"
+    assert sorted(t.name for t in person.tags.all()) == ["Math", "VIP"]
+
+
+def test_read_only_member_sees_but_cannot_change(owner_a, member_factory, make_person, client_for):
+    person = make_person()
+    reader = client_for(member_factory(owner_a.workspace, Role.READ_ONLY))
+    assert reader.get(f"/people/{person.pk}/").status_code == 200
+    assert reader.get("/people/new/").status_code == 403
+    assert reader.post(f"/people/{person.pk}/cell/job_title/", {"value": "x"}).status_code == 403
+
+
+def test_global_search_dropdown(owner_a, make_person, client_for):
+    make_person("Ana", "Ștefănescu")
+    html = client_for(owner_a).get("/search/?q=stefanescu", HTTP_HX_REQUEST="true").content.decode()
+    assert "Ana Ștefănescu" in html and "<html" not in html

@@ -1,0 +1,5 @@
+"""Pages for customer dedupe."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Pages for customer imports."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

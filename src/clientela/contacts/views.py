@@ -1,0 +1,547 @@
+"""Pages for people and companies: lists, cards, forms, inline edit, bulk actions, trash, search.
+
+Each list view serves the full page, or only its rows when htmx asks (filters, "load more").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clientela.contacts import selectors, services
+from clientela.contacts.forms import (
+    CompanyForm,
+    CustomerForm,
+    CustomFieldForm,
+    LogForm,
+    PersonForm,
+    SavedViewForm,
+)
+from clientela.contacts.models import (
+    Channel,
+    Company,
+    CustomField,
+    LifecycleStage,
+    Person,
+    SavedView,
+)
+from clientela.core.errors import ApplicationError, ValidationFailed
+from clientela.timeline.models import Kind
+from clientela.timeline.services import interaction_record
+from clientela.workspaces.http import WorkspaceRequest
+from clientela.workspaces.permissions import require, workspace_view
+from clientela.workspaces.roles import Action, Module
+from clientela.workspaces.selectors import member_list
+
+C = Module.CONTACTS
+
+# Columns a manager can choose for the people list, in their default order.
+PERSON_COLUMNS = {
+    "company": _("Company"),
+    "email": _("Email"),
+    "phone": _("Phone"),
+    "lifecycle_stage": _("Stage"),
+    "owner": _("Owner"),
+    "tags": _("Tags"),
+    "job_title": _("Job title"),
+    "preferred_channel": _("Channel"),
+    "source_channel": _("Source"),
+    "created_at": _("Created"),
+}
+DEFAULT_PERSON_COLUMNS = ["company", "email", "phone", "lifecycle_stage", "owner", "tags"]
+COMPANY_COLUMNS = {
+    "vat_number": _("VAT number"),
+    "industry": _("Industry"),
+    "email": _("Email"),
+    "phone": _("Phone"),
+    "owner": _("Owner"),
+    "tags": _("Tags"),
+    "created_at": _("Created"),
+}
+DEFAULT_COMPANY_COLUMNS = ["vat_number", "industry", "email", "phone", "owner", "tags"]
+# Cells that can be edited in place, with the input they need.
+INLINE_FIELDS = {
+    "job_title": "text",
+    "lifecycle_stage": "select",
+    "preferred_channel": "select",
+    "first_name": "text",
+    "last_name": "text",
+    "source_channel": "text",
+}
+CHOICES = {"lifecycle_stage": LifecycleStage.choices, "preferred_channel": Channel.choices}
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def _list(request: WorkspaceRequest, entity: str) -> HttpResponse:
+    params: QueryDict = request.GET
+    view_id = params.get("view")
+    if view_id and view_id.isdigit():
+        saved = (
+            selectors.saved_view_list(workspace=request.workspace, user=request.user, entity=entity)
+            .filter(pk=int(view_id))
+            .first()
+        )
+        if saved is not None:
+            params = QueryDict(mutable=True)
+            params.update(QueryDict(urlencode(saved.query, doseq=True)))
+    try:
+        query = selectors.ListQuery.parse(entity, params)
+        page = selectors.customer_list(workspace=request.workspace, user=request.user, query=query)
+    except ValidationFailed as exc:
+        messages.error(request, " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
+        query = selectors.ListQuery(entity=entity)
+        page = selectors.customer_list(workspace=request.workspace, user=request.user, query=query)
+    all_columns = PERSON_COLUMNS if entity == "person" else COMPANY_COLUMNS
+    columns = [c for c in params.getlist("col") if c in all_columns] or (
+        DEFAULT_PERSON_COLUMNS if entity == "person" else DEFAULT_COMPANY_COLUMNS
+    )
+    query_params = query.as_params()
+    next_url = None
+    if page.next_cursor:
+        next_url = "?" + urlencode({**query_params, "col": columns, "cursor": page.next_cursor}, doseq=True)
+    context = {
+        "entity": entity,
+        "page": page,
+        "query": query,
+        "columns": columns,
+        "all_columns": all_columns,
+        "next_url": next_url,
+        "query_string": urlencode({**query_params, "col": columns}, doseq=True),
+        "query_json": json.dumps({**query_params, "col": columns}),
+        "saved_views": selectors.saved_view_list(
+            workspace=request.workspace, user=request.user, entity=entity
+        ),
+        "members": member_list(workspace=request.workspace),
+        "tags": selectors.tag_list(workspace=request.workspace),
+        "stages": LifecycleStage.choices,
+        "can_edit": _can_edit(request),
+        "custom_fields": selectors.custom_field_list(workspace=request.workspace, entity=entity),
+        "inline_fields": INLINE_FIELDS,
+    }
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "contacts/partials/list_rows.html", context)
+    if request.htmx and request.htmx.target == "list-results":
+        return render(request, "contacts/partials/list_results.html", context)
+    return render(request, "contacts/pages/list.html", context)
+
+
+def _can_edit(request: WorkspaceRequest) -> bool:
+    from clientela.workspaces.roles import role_allows
+
+    return role_allows(request.membership.role, C, Action.EDIT)
+
+
+@workspace_view(C)
+def person_list(request: WorkspaceRequest) -> HttpResponse:
+    return _list(request, "person")
+
+
+@workspace_view(C)
+def company_list(request: WorkspaceRequest) -> HttpResponse:
+    return _list(request, "company")
+
+
+def _bulk(request: WorkspaceRequest, model: type[Person] | type[Company], list_url: str) -> HttpResponse:
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    action = request.POST.get("action", "")
+    owner = request.POST.get("owner") or None
+    try:
+        count = services.customers_bulk(
+            workspace=request.workspace,
+            actor=request.user,
+            model=model,
+            action=action,
+            ids=ids,
+            tags=[t.strip() for t in request.POST.get("tags", "").split(",") if t.strip()],
+            owner_id=int(owner) if owner and owner.isdigit() else None,
+            stage=request.POST.get("stage", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(list_url)
+    if action == "trash":
+        request.session["undo_trash"] = {"model": model._meta.model_name, "ids": ids}
+        messages.success(
+            request,
+            ngettext("%(count)d record moved to the trash.", "%(count)d records moved to the trash.", count)
+            % {"count": count},
+            extra_tags=f"undo-{model._meta.model_name}",
+        )
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)d record updated.", "%(count)d records updated.", count) % {"count": count},
+        )
+    return redirect(request.POST.get("next") or list_url)
+
+
+@workspace_view(C, Action.EDIT)
+@require_POST
+def person_bulk(request: WorkspaceRequest) -> HttpResponse:
+    if request.POST.get("action") == "undo_trash":
+        return _undo_trash(request, Person, reverse("contacts:person_list"))
+    return _bulk(request, Person, reverse("contacts:person_list"))
+
+
+@workspace_view(C, Action.EDIT)
+@require_POST
+def company_bulk(request: WorkspaceRequest) -> HttpResponse:
+    if request.POST.get("action") == "undo_trash":
+        return _undo_trash(request, Company, reverse("contacts:company_list"))
+    return _bulk(request, Company, reverse("contacts:company_list"))
+
+
+def _undo_trash(
+    request: WorkspaceRequest, model: type[Person] | type[Company], list_url: str
+) -> HttpResponse:
+    undo = request.session.pop("undo_trash", None) or {}
+    if undo.get("model") == model._meta.model_name:
+        records = list(model.with_trash.filter(workspace=request.workspace, pk__in=undo.get("ids", [])))
+        count = services.customers_restore(workspace=request.workspace, actor=request.user, records=records)
+        messages.success(
+            request,
+            ngettext("%(count)d record restored.", "%(count)d records restored.", count) % {"count": count},
+        )
+    return redirect(list_url)
+
+
+@workspace_view(C)
+def person_export(request: WorkspaceRequest, fmt: str) -> HttpResponse:
+    import importlib
+
+    exporting = importlib.import_module("clientela.contacts.exporting")
+    query = selectors.ListQuery.parse("person", request.GET)
+    return exporting.export_response(
+        selectors.customer_queryset(workspace=request.workspace, user=request.user, query=query),
+        fmt,
+        "person",
+    )
+
+
+# --- cards ----------------------------------------------------------------------------------------
+
+
+def _card_context(request: WorkspaceRequest, record: Person | Company) -> dict[str, Any]:
+    kinds = [k for k in request.GET.getlist("kind") if k in Kind.values]
+    timeline = selectors.timeline(
+        workspace=request.workspace, record=record, kinds=kinds, cursor=request.GET.get("cursor", "")
+    )
+    return {
+        "record": record,
+        "is_person": isinstance(record, Person),
+        "timeline": timeline,
+        "kinds": kinds,
+        "kind_choices": Kind.choices,
+        "log_form": LogForm(),
+        "can_edit": _can_edit(request),
+        "custom_fields": selectors.custom_field_list(
+            workspace=request.workspace, entity=record._meta.model_name or ""
+        ),
+    }
+
+
+@workspace_view(C)
+def person_card(request: WorkspaceRequest, person_id: int) -> HttpResponse:
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    context = _card_context(request, person)
+    context["consents"] = selectors.current_consents(person)
+    return render(request, "contacts/pages/person_card.html", context)
+
+
+@workspace_view(C)
+def company_card(request: WorkspaceRequest, company_id: int) -> HttpResponse:
+    company = selectors.company_get(workspace=request.workspace, company_id=company_id)
+    return render(request, "contacts/pages/company_card.html", _card_context(request, company))
+
+
+def _timeline(request: WorkspaceRequest, record: Person | Company) -> HttpResponse:
+    return render(request, "contacts/partials/timeline.html", _card_context(request, record))
+
+
+@workspace_view(C)
+def person_timeline(request: WorkspaceRequest, person_id: int) -> HttpResponse:
+    return _timeline(request, selectors.person_get(workspace=request.workspace, person_id=person_id))
+
+
+@workspace_view(C)
+def company_timeline(request: WorkspaceRequest, company_id: int) -> HttpResponse:
+    return _timeline(request, selectors.company_get(workspace=request.workspace, company_id=company_id))
+
+
+@workspace_view(C, Action.EDIT)
+@require_POST
+def person_log(request: WorkspaceRequest, person_id: int) -> HttpResponse:
+    """A quick action from the card; answers with the refreshed timeline (htmx) or the card."""
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    form = LogForm(request.POST)
+    if form.is_valid():
+        interaction_record(
+            workspace=request.workspace,
+            person=person,
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            direction=form.cleaned_data["direction"] or "",
+            due_at=form.cleaned_data["due_at"],
+        )
+        if not request.htmx:
+            messages.success(request, _("Added to the timeline."))
+            return redirect("contacts:person_card", person_id=person.pk)
+        context = _card_context(request, person)
+        context["logged"] = True
+        return render(request, "contacts/partials/card_activity.html", context)
+    context = _card_context(request, person)
+    context["log_form"] = form
+    status = 422 if request.htmx else 200
+    template = "contacts/partials/card_activity.html" if request.htmx else "contacts/pages/person_card.html"
+    return render(request, template, context, status=status)
+
+
+# --- create and edit ------------------------------------------------------------------------------
+
+
+def _save(
+    request: WorkspaceRequest, form: CustomerForm, record: Person | Company | None
+) -> Person | Company | None:
+    """Hand a valid form to the right service; map its field errors back onto the form."""
+    if not form.is_valid():
+        return None
+    try:
+        if isinstance(form, PersonForm):
+            if record is None:
+                return services.person_create(
+                    workspace=request.workspace,
+                    actor=request.user,
+                    attributes=form.attributes(),
+                    contact=form.contact(),
+                    tags=form.tag_names(),
+                    custom=form.custom(),
+                )
+            assert isinstance(record, Person)
+            return services.person_update(
+                person=record,
+                actor=request.user,
+                attributes=form.attributes(),
+                contact=form.contact(),
+                custom=form.custom(),
+            )
+        if record is None:
+            return services.company_create(
+                workspace=request.workspace,
+                actor=request.user,
+                attributes=form.attributes(),
+                contact=form.contact(),
+                tags=form.tag_names(),
+                custom=form.custom(),
+            )
+        assert isinstance(record, Company)
+        return services.company_update(
+            company=record,
+            actor=request.user,
+            attributes=form.attributes(),
+            contact=form.contact(),
+            custom=form.custom(),
+        )
+    except ValidationFailed as exc:
+        form.add_service_errors(exc.fields, exc.message)
+        return None
+
+
+def _form_page(
+    request: WorkspaceRequest, form: CustomerForm, record: Person | Company | None
+) -> HttpResponse:
+    saved = _save(request, form, record) if request.method == "POST" else None
+    if saved is not None:
+        messages.success(request, _("%(name)s saved.") % {"name": saved})
+        name = "contacts:person_card" if isinstance(saved, Person) else "contacts:company_card"
+        key = "person_id" if isinstance(saved, Person) else "company_id"
+        return redirect(reverse(name, kwargs={key: saved.pk}))
+    return render(
+        request,
+        "contacts/pages/form.html",
+        {"form": form, "record": record, "entity": form.entity},
+        status=422 if form.errors else 200,
+    )
+
+
+@workspace_view(C, Action.EDIT)
+@require_http_methods(["GET", "POST"])
+def person_create(request: WorkspaceRequest) -> HttpResponse:
+    initial = {"company": request.GET.get("company", "")}
+    return _form_page(
+        request, PersonForm(request.POST or None, workspace=request.workspace, initial=initial), None
+    )
+
+
+@workspace_view(C, Action.EDIT)
+@require_http_methods(["GET", "POST"])
+def person_edit(request: WorkspaceRequest, person_id: int) -> HttpResponse:
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    return _form_page(
+        request, PersonForm(request.POST or None, workspace=request.workspace, instance=person), person
+    )
+
+
+@workspace_view(C, Action.EDIT)
+@require_http_methods(["GET", "POST"])
+def company_create(request: WorkspaceRequest) -> HttpResponse:
+    return _form_page(request, CompanyForm(request.POST or None, workspace=request.workspace), None)
+
+
+@workspace_view(C, Action.EDIT)
+@require_http_methods(["GET", "POST"])
+def company_edit(request: WorkspaceRequest, company_id: int) -> HttpResponse:
+    company = selectors.company_get(workspace=request.workspace, company_id=company_id)
+    return _form_page(
+        request, CompanyForm(request.POST or None, workspace=request.workspace, instance=company), company
+    )
+
+
+@workspace_view(C, Action.EDIT)
+@require_http_methods(["GET", "POST"])
+def person_cell(request: WorkspaceRequest, person_id: int, field: str) -> HttpResponse:
+    """Inline edit of one cell: GET gives the input, POST saves and gives the cell back."""
+    if field not in INLINE_FIELDS:
+        return HttpResponse(status=404)
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    context: dict[str, Any] = {
+        "person": person,
+        "field": field,
+        "kind": INLINE_FIELDS[field],
+        "choices": CHOICES.get(field, []),
+        "value": getattr(person, field),
+    }
+    if request.method == "POST":
+        try:
+            services.person_update(
+                person=person, actor=request.user, attributes={field: request.POST.get("value", "")}
+            )
+        except ValidationFailed as exc:
+            context["error"] = " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message
+            context["value"] = request.POST.get("value", "")
+            return render(request, "contacts/partials/cell_edit.html", context, status=422)
+        context["value"] = getattr(person, field)
+        return render(request, "contacts/partials/cell.html", context)
+    return render(request, "contacts/partials/cell_edit.html", context)
+
+
+# --- trash, search, saved views, custom fields ----------------------------------------------------
+
+
+@workspace_view(C)
+def trash(request: WorkspaceRequest) -> HttpResponse:
+    people = Person.with_trash.filter(workspace=request.workspace, deleted_at__isnull=False).order_by(
+        "-deleted_at"
+    )
+    companies = Company.with_trash.filter(workspace=request.workspace, deleted_at__isnull=False).order_by(
+        "-deleted_at"
+    )
+    return render(
+        request,
+        "contacts/pages/trash.html",
+        {
+            "people": people[:200],
+            "companies": companies[:200],
+            "can_edit": _can_edit(request),
+            "days": services.TRASH_DAYS,
+        },
+    )
+
+
+@workspace_view(C)
+def search(request: WorkspaceRequest) -> HttpResponse:
+    """The global search: a dropdown of best matches for htmx, or a full results page."""
+    q = request.GET.get("q", "").strip()
+    results: dict[str, list[Any]] = {"people": [], "companies": []}
+    if q:
+        for entity, key in (("person", "people"), ("company", "companies")):
+            query = selectors.ListQuery(entity=entity, q=q, page_size=8 if request.htmx else 50)
+            results[key] = selectors.customer_list(
+                workspace=request.workspace, user=request.user, query=query
+            ).items
+    template = "contacts/partials/search_results.html" if request.htmx else "contacts/pages/search.html"
+    return render(request, template, {"q": q, **results})
+
+
+@workspace_view(C)
+@require_POST
+def saved_view_create(request: WorkspaceRequest) -> HttpResponse:
+    form = SavedViewForm(request.POST)
+    entity = request.POST.get("entity", "person")
+    list_url = reverse("contacts:person_list" if entity == "person" else "contacts:company_list")
+    if not form.is_valid():
+        messages.error(request, _("Give the view a name."))
+        return redirect(list_url)
+    try:
+        query = json.loads(form.cleaned_data["query"] or "{}")
+    except ValueError:
+        query = {}
+    view = SavedView(
+        entity=form.cleaned_data["entity"],
+        name=form.cleaned_data["name"],
+        owner=request.user,
+        shared=form.cleaned_data["shared"],
+        query=query if isinstance(query, dict) else {},
+    )
+    view.workspace = request.workspace
+    view.save()
+    messages.success(request, _("View %(name)s saved.") % {"name": view.name})
+    return redirect(f"{list_url}?view={view.pk}")
+
+
+@workspace_view(C)
+@require_POST
+def saved_view_delete(request: WorkspaceRequest, view_id: int) -> HttpResponse:
+    view = SavedView.objects.get(workspace=request.workspace, owner=request.user, pk=view_id)
+    list_url = reverse("contacts:person_list" if view.entity == "person" else "contacts:company_list")
+    view.delete()
+    return redirect(list_url)
+
+
+@workspace_view(Module.SETTINGS)
+@require_http_methods(["GET", "POST"])
+def custom_fields(request: WorkspaceRequest) -> HttpResponse:
+    form = CustomFieldForm(request.POST or None)
+    if request.method == "POST":
+        require(request.membership, Module.SETTINGS, Action.EDIT)
+        if form.is_valid():
+            try:
+                services.custom_field_create(
+                    workspace=request.workspace,
+                    entity=form.cleaned_data["entity"],
+                    label=form.cleaned_data["label"],
+                    type=form.cleaned_data["type"],
+                    choices=form.cleaned_data["choices"].splitlines(),
+                )
+            except ValidationFailed as exc:
+                form.add_error(None, " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
+            else:
+                messages.success(request, _("Field %(label)s added.") % {"label": form.cleaned_data["label"]})
+                return redirect("contacts:custom_fields")
+    fields = CustomField.objects.filter(workspace=request.workspace, archived_at=None).order_by(
+        "entity", "position"
+    )
+    return render(request, "contacts/pages/custom_fields.html", {"form": form, "fields": fields})
+
+
+@workspace_view(Module.SETTINGS, Action.EDIT)
+@require_POST
+def custom_field_archive(request: WorkspaceRequest, field_id: int) -> HttpResponse:
+    custom_field = CustomField.objects.get(workspace=request.workspace, pk=field_id)
+    services.custom_field_archive(custom_field=custom_field)
+    messages.success(
+        request, _("Field %(label)s archived; its values are kept.") % {"label": custom_field.label}
+    )
+    return redirect("contacts:custom_fields")

@@ -149,9 +149,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Create (or reuse) the demo workspace and its admin, and print how to sign in."""
     _setup()
-    from clientela.core.demo import demo_load
+    from clientela.demo import demo_load
 
-    result = demo_load(slug=args.workspace)
+    result = demo_load(slug=args.workspace, people=args.people)
     print(f"Workspace: {result.workspace.name} ({result.workspace.slug})")
     print(f"Sign in as: {result.email}")
     if result.password:
@@ -264,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo)
     p.add_argument("--workspace", default="demo", help="slug of the demo workspace (default: demo)")
+    p.add_argument("--people", type=int, default=2000, help="how many demo customers (default 2000)")
 
     ws = sub.add_parser("workspace", help="manage workspaces").add_subparsers(dest="sub", required=True)
     p = add("create", cmd_workspace_create, ws)

@@ -7,6 +7,8 @@ import sys
 import pytest
 
 from clientela.cli import main
+from clientela.contacts.models import Person
+from clientela.timeline.models import Interaction
 from clientela.workspaces.models import Membership, User, Workspace
 from clientela.workspaces.services import api_token_authenticate
 
@@ -98,11 +100,13 @@ def test_every_command_has_help(command):
 
 @pytest.mark.django_db
 def test_demo_is_idempotent_and_prints_credentials(capsys):
-    main(["demo"])
+    main(["demo", "--people", "60"])
     first = capsys.readouterr().out
-    main(["demo"])
+    main(["demo", "--people", "60"])
     assert capsys.readouterr().out == first
     assert "Sign in as: admin@example.com" in first and "Password:" in first
     password = first.split("Password:")[1].split()[0]
     assert User.objects.get(email="admin@example.com").check_password(password)
     assert Membership.all_workspaces.filter(workspace__slug="demo").count() == 7
+    assert Person.all_workspaces.filter(workspace__slug="demo").count() == 60
+    assert Interaction.all_workspaces.filter(workspace__slug="demo").exists()

@@ -1,4 +1,4 @@
-"""Demo data for a first run: a workspace, its admin and a team, with names from four locales.
+"""Demo data for a first run: a workspace, its admin and a team, and customers with their history.
 
 Running it again reuses what exists. The admin's generated password is kept in the data directory
 (readable only by its owner) so that ``make run`` can print it every time.
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from faker import Faker
 
+from clientela.contacts.demo import demo_customers
 from clientela.core.tenancy import workspace_scope
 from clientela.workspaces.models import Membership, User, Workspace
 from clientela.workspaces.roles import Role
@@ -40,8 +41,8 @@ def _stored_password() -> str:
 
 
 @transaction.atomic
-def demo_load(*, slug: str = "demo", seed: int = 20261123) -> DemoResult:
-    """Create the demo workspace (name from ``slug``) with an owner and a team, unless it exists."""
+def demo_load(*, slug: str = "demo", people: int = 2000, seed: int = 20261123) -> DemoResult:
+    """Create the demo workspace (named after ``slug``): owner, team and customers, unless they exist."""
     workspace = Workspace.objects.filter(slug=slug).first()
     admin = User.objects.filter(email=DEMO_ADMIN_EMAIL).first()
     password = _stored_password() if admin is None or admin.check_password(_stored_password()) else None
@@ -56,9 +57,16 @@ def demo_load(*, slug: str = "demo", seed: int = 20261123) -> DemoResult:
     if admin is not None and not admin.full_name:
         admin.full_name = "Ada Admin"
         admin.save(update_fields=["full_name"])
-    if admin is not None:
-        with workspace_scope(workspace):
+    with workspace_scope(workspace):
+        if admin is not None:
             Membership.objects.get_or_create(workspace=workspace, user=admin, defaults={"role": Role.OWNER})
+        owners = [
+            m.user
+            for m in Membership.objects.select_related("user").filter(
+                role__in=[Role.OWNER, Role.MANAGER, Role.SALES]
+            )
+        ]
+        demo_customers(workspace=workspace, owners=owners, people=people, seed=seed)
     return DemoResult(workspace=workspace, email=DEMO_ADMIN_EMAIL, password=password)
 
 

@@ -1,0 +1,48 @@
+"""A manager's day with customers, in a real Chromium: create, find, open the card, log a call,
+edit a cell in the list, delete and undo."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_create_find_log_edit_inline_delete_and_undo(
+    page: Page, live_server, owner_a, signed_in_page, tmp_path
+):
+    signed_in_page(owner_a)
+    page.get_by_role("link", name="People").click()
+    expect(page.get_by_test_id("empty-list")).to_be_visible()
+
+    page.get_by_test_id("new-record").click()
+    page.get_by_label("First name").fill("Zsófia")
+    page.get_by_label("Last name").fill("Szabó")
+    page.get_by_label("Emails").fill("zsofia@example.hu")
+    page.get_by_label("Phones").fill("+36 20 631 7066")
+    page.get_by_label("Tags").fill("VIP")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("card-title")).to_have_text("Zsófia Szabó")
+    expect(page.get_by_text("+36 20 631 7066")).to_be_visible()
+
+    page.get_by_test_id("global-search").fill("szabo zso")
+    page.get_by_test_id("search-results").get_by_role("link", name="Zsófia Szabó").click()
+    expect(page.get_by_test_id("card-title")).to_have_text("Zsófia Szabó")
+
+    page.get_by_test_id("log-form").get_by_placeholder("Subject").fill("Asked for a quote")
+    page.get_by_role("button", name="Add to timeline").click()
+    expect(page.get_by_test_id("timeline")).to_contain_text("Asked for a quote")
+    page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
+
+    page.get_by_role("link", name="People").first.click()
+    row_cell = page.locator("[data-testid^='cell-lifecycle_stage-']").first
+    row_cell.dblclick()
+    page.locator("select[name=value]").select_option("customer")
+    page.get_by_test_id("cell-save").click()
+    expect(page.locator("[data-testid^='cell-lifecycle_stage-']").first).to_contain_text("Customer")
+
+    page.get_by_role("checkbox", name="Select Zsófia Szabó").check()
+    page.locator("select[name=action]").select_option("trash")
+    page.get_by_test_id("bulk-apply").click()
+    expect(page.get_by_test_id("empty-list")).to_be_visible()
+    page.get_by_test_id("undo").click()
+    expect(page.get_by_test_id("list-table")).to_contain_text("Zsófia Szabó")

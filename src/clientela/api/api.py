@@ -4,9 +4,11 @@ from ninja import NinjaAPI
 
 from clientela.api import problems
 from clientela.api.auth import BearerToken, WorkspaceSession
+from clientela.billing.api import router as billing_router
 from clientela.contacts.api import router as contacts_router
 from clientela.contacts.api_dedupe import router as dedupe_router
 from clientela.contacts.api_imports import router as imports_router
+from clientela.sales.api import router as sales_router
 from clientela.workspaces.api import router as workspaces_router
 
 api = NinjaAPI(
@@ -25,3 +27,5 @@ api.add_router("", workspaces_router)
 api.add_router("", imports_router)
 api.add_router("", dedupe_router)
 api.add_router("", contacts_router)
+api.add_router("", sales_router)
+api.add_router("", billing_router)

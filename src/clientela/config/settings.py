@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "clientela.workspaces",
     "clientela.contacts",
     "clientela.timeline",
+    "clientela.sales",
+    "clientela.billing",
     "clientela.web",
     "clientela.api",
 ]

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("clientela.web.urls")),
     path("", include("clientela.workspaces.urls")),
     path("", include("clientela.contacts.urls")),
+    path("", include("clientela.sales.urls")),
+    path("", include("clientela.billing.urls")),
     path("healthz", web_views.healthz, name="healthz"),
     path("sign-in/", auth.sign_in, name="login"),
     path("sign-out/", auth.sign_out, name="logout"),

@@ -73,3 +73,21 @@ def bootstrap_dup(field: BoundField) -> SafeString:
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+@register.simple_tag(takes_context=True)
+def card_panels(context: Any, record: Any, column: str = "side") -> SafeString:
+    """Render the panels other apps registered for this record's card (see core/panels.py)."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from clientela.core.panels import panels_for
+
+    request = context["request"]
+    html = []
+    for panel in panels_for(record._meta.model_name, column):
+        extra = panel.context(request, record)
+        if extra is None:
+            continue
+        html.append(render_to_string(panel.template, {"record": record, **extra}, request=request))
+    return mark_safe("".join(html))  # noqa: S308  (rendered templates, escaped by the template engine)

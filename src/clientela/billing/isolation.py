@@ -1,0 +1,1 @@
+"""Isolation cases for billing routes (see core/testing/isolation.py)."""

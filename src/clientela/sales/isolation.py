@@ -1,0 +1,1 @@
+"""Isolation cases for sales routes (see core/testing/isolation.py)."""

@@ -28,10 +28,6 @@ def clientela(*args: str, env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="local mode is the SQLite deployment; the PostgreSQL run covers the rest",
-)
 def test_local_mode_serves_runs_tasks_and_stops_on_ctrl_c(tmp_path):
     env = {
         **os.environ,

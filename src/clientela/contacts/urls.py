@@ -19,6 +19,7 @@ urlpatterns = [
     path("companies/<int:company_id>/", views.company_card, name="company_card"),
     path("companies/<int:company_id>/edit/", views.company_edit, name="company_edit"),
     path("companies/<int:company_id>/timeline/", views.company_timeline, name="company_timeline"),
+    path("companies/<int:company_id>/log/", views.company_log, name="company_log"),
     path("companies/bulk/", views.company_bulk, name="company_bulk"),
     path("trash/", views.trash, name="trash"),
     path("search/", views.search, name="search"),

@@ -279,34 +279,48 @@ def company_timeline(request: WorkspaceRequest, company_id: int) -> HttpResponse
     return _timeline(request, selectors.company_get(workspace=request.workspace, company_id=company_id))
 
 
-@workspace_view(C, Action.EDIT)
-@require_POST
-def person_log(request: WorkspaceRequest, person_id: int) -> HttpResponse:
-    """A quick action from the card; answers with the refreshed timeline (htmx) or the card."""
-    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+def _log(request: WorkspaceRequest, record: Person | Company) -> HttpResponse:
+    """A quick action from the card; answers with the refreshed activity (htmx) or the card."""
     form = LogForm(request.POST)
+    card_url = reverse(
+        "contacts:person_card" if isinstance(record, Person) else "contacts:company_card", args=[record.pk]
+    )
     if form.is_valid():
+        target = {"person": record} if isinstance(record, Person) else {"company": record}
         interaction_record(
             workspace=request.workspace,
-            person=person,
             actor=request.user,
             kind=form.cleaned_data["kind"],
             subject=form.cleaned_data["subject"],
             body=form.cleaned_data["body"],
             direction=form.cleaned_data["direction"] or "",
             due_at=form.cleaned_data["due_at"],
+            **target,
         )
         if not request.htmx:
             messages.success(request, _("Added to the timeline."))
-            return redirect("contacts:person_card", person_id=person.pk)
-        context = _card_context(request, person)
+            return redirect(card_url)
+        context = _card_context(request, record)
         context["logged"] = True
         return render(request, "contacts/partials/card_activity.html", context)
-    context = _card_context(request, person)
+    if not request.htmx:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(card_url)
+    context = _card_context(request, record)
     context["log_form"] = form
-    status = 422 if request.htmx else 200
-    template = "contacts/partials/card_activity.html" if request.htmx else "contacts/pages/person_card.html"
-    return render(request, template, context, status=status)
+    return render(request, "contacts/partials/card_activity.html", context, status=422)
+
+
+@workspace_view(C, Action.EDIT)
+@require_POST
+def person_log(request: WorkspaceRequest, person_id: int) -> HttpResponse:
+    return _log(request, selectors.person_get(workspace=request.workspace, person_id=person_id))
+
+
+@workspace_view(C, Action.EDIT)
+@require_POST
+def company_log(request: WorkspaceRequest, company_id: int) -> HttpResponse:
+    return _log(request, selectors.company_get(workspace=request.workspace, company_id=company_id))
 
 
 # --- create and edit ------------------------------------------------------------------------------

@@ -97,3 +97,13 @@ def test_global_search_dropdown(owner_a, make_person, client_for):
     make_person("Ana", "Ștefănescu")
     html = client_for(owner_a).get("/search/?q=stefanescu", HTTP_HX_REQUEST="true").content.decode()
     assert "Ana Ștefănescu" in html and "<html" not in html
+
+
+def test_company_card_logs_a_meeting(owner_a, client_for):
+    from clientela.contacts import services
+
+    company = services.company_create(workspace=owner_a.workspace, actor=None, attributes={"name": "Acme"})
+    client = client_for(owner_a)
+    response = client.post(f"/companies/{company.pk}/log/", {"kind": "meeting", "subject": "Kick-off"})
+    assert response["Location"] == f"/companies/{company.pk}/"
+    assert "Kick-off" in client.get(f"/companies/{company.pk}/").content.decode()

@@ -304,7 +304,7 @@ def _log(request: WorkspaceRequest, record: Person | Company) -> HttpResponse:
         context["logged"] = True
         return render(request, "contacts/partials/card_activity.html", context)
     if not request.htmx:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(card_url)
     context = _card_context(request, record)
     context["log_form"] = form

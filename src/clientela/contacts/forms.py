@@ -36,6 +36,7 @@ class CustomerForm(forms.Form):
 
     entity = "person"
     attribute_names: tuple[str, ...] = ()
+    sections: list[tuple[Any, list[str]]] = []
 
     emails = forms.CharField(
         label=_("Emails"),
@@ -79,6 +80,17 @@ class CustomerForm(forms.Form):
             self.fields[f"custom_{custom_field.key}"] = self._custom_form_field(custom_field)
         if instance is not None:
             self.fields.pop("tags")  # tags are edited on the card and in bulk
+
+    def grouped_fields(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        """The visible fields by section, for the form page; custom fields get their own section."""
+        groups = [
+            (title, [self[name] for name in names if name in self.fields]) for title, names in self.sections
+        ]
+        placed = {name for _title, names in self.sections for name in names}
+        rest = [self[name] for name in self.fields if name not in placed]
+        if rest:
+            groups.append((_("Custom fields"), rest))
+        return [(title, fields) for title, fields in groups if fields]
 
     def _initial(self, instance: Person | Company) -> dict[str, Any]:
         initial: dict[str, Any] = {name: getattr(instance, name) for name in self.attribute_names}
@@ -213,6 +225,21 @@ class PersonForm(CustomerForm):
     source_campaign = forms.CharField(label=_("Source campaign"), required=False)
     source_keyword = forms.CharField(label=_("Source keyword"), required=False)
 
+    sections = [
+        (_("Who"), ["first_name", "last_name", "company", "job_title"]),
+        (
+            _("How to reach them"),
+            ["emails", "phones", "preferred_channel", "street", "postal_code", "city", "country"],
+        ),
+        (
+            _("Relationship"),
+            ["lifecycle_stage", "owner", "tags", "source_channel", "source_campaign", "source_keyword"],
+        ),
+        (
+            _("Profile"),
+            ["birth_date", "gender", "marital_status", "income_band", "education", "language", "notes"],
+        ),
+    ]
     field_order = [
         "first_name",
         "last_name",
@@ -282,6 +309,14 @@ class CompanyForm(CustomerForm):
     source_channel = forms.CharField(label=_("Source channel"), required=False)
     source_campaign = forms.CharField(label=_("Source campaign"), required=False)
 
+    sections = [
+        (_("Company"), ["name", "legal_name", "vat_number", "industry", "size", "website"]),
+        (_("How to reach them"), ["emails", "phones", "street", "postal_code", "city", "country"]),
+        (
+            _("Relationship"),
+            ["lifecycle_stage", "owner", "tags", "source_channel", "source_campaign", "notes"],
+        ),
+    ]
     field_order = [
         "name",
         "legal_name",

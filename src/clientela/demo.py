@@ -15,6 +15,7 @@ from faker import Faker
 
 from clientela.contacts.demo import demo_customers
 from clientela.core.tenancy import workspace_scope
+from clientela.sales.demo import demo_deals
 from clientela.workspaces.models import Membership, User, Workspace
 from clientela.workspaces.roles import Role
 from clientela.workspaces.services import member_add, workspace_create
@@ -67,6 +68,7 @@ def demo_load(*, slug: str = "demo", people: int = 2000, seed: int = 20261123) -
             )
         ]
         demo_customers(workspace=workspace, owners=owners, people=people, seed=seed)
+        demo_deals(workspace=workspace, owners=owners, count=max(10, people // 5), seed=seed)
     return DemoResult(workspace=workspace, email=DEMO_ADMIN_EMAIL, password=password)
 
 

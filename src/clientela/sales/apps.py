@@ -6,3 +6,10 @@ class SalesConfig(AppConfig):
     name = "clientela.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from clientela.core.panels import PANELS, register_card_panel
+        from clientela.sales.panels import DEALS_PANEL
+
+        if DEALS_PANEL not in PANELS:
+            register_card_panel(DEALS_PANEL)

@@ -114,3 +114,46 @@ class DealStageChange(WorkspaceScopedModel):
     class Meta:
         verbose_name = _("stage change")
         indexes = [models.Index(fields=["workspace", "deal", "changed_at"], name="dealstage_ws_deal")]
+
+
+class Conversion(WorkspaceScopedModel):
+    """A customer's step forward in the lifecycle because of a deal: qualified (lead -> opportunity) or
+    won (-> customer). Kept with its time and source so conversion rates can be reported later.
+
+    Exactly one of ``person`` and ``company`` is set: a deal with both converts them as two rows.
+    """
+
+    person = models.ForeignKey(
+        "contacts.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="conversions"
+    )
+    company = models.ForeignKey(
+        "contacts.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="conversions"
+    )
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
+    )
+    from_stage = models.CharField(_("from lifecycle stage"), max_length=20, blank=True)
+    to_stage = models.CharField(_("to lifecycle stage"), max_length=20)
+    converted_at = models.DateTimeField(_("converted at"))
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_channel = models.CharField(_("source channel"), max_length=120, blank=True)
+    source_campaign = models.CharField(_("source campaign"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("conversion")
+        indexes = [
+            models.Index(fields=["workspace", "to_stage", "converted_at"], name="conversion_ws_stage"),
+            models.Index(fields=["workspace", "person"], name="conversion_ws_person"),
+            models.Index(fields=["workspace", "company"], name="conversion_ws_company"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=False) ^ models.Q(company__isnull=False),
+                name="conversion_one_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_stage or '-'} -> {self.to_stage}"

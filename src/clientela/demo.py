@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from faker import Faker
 
+from clientela.billing.demo import demo_billing
 from clientela.contacts.demo import demo_customers
 from clientela.core.tenancy import workspace_scope
 from clientela.sales.demo import demo_deals
@@ -69,6 +70,7 @@ def demo_load(*, slug: str = "demo", people: int = 2000, seed: int = 20261123) -
         ]
         demo_customers(workspace=workspace, owners=owners, people=people, seed=seed)
         demo_deals(workspace=workspace, owners=owners, count=max(10, people // 5), seed=seed)
+        demo_billing(workspace=workspace, owners=owners, seed=seed)
     return DemoResult(workspace=workspace, email=DEMO_ADMIN_EMAIL, password=password)
 
 

@@ -1,0 +1,48 @@
+"""Template filters for billing: money in the reader's locale, percentages and quantities."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils import translation
+
+from clientela.core import money as core_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount: Any, currency: str) -> str:
+    """1234.5|money:"EUR" -> €1,234.50 (en), 1.234,50 € (it)."""
+    if amount in (None, ""):
+        return ""
+    return core_money.format_money(Decimal(str(amount)), currency, translation.get_language() or "en")
+
+
+@register.filter
+def percent(value: Any) -> str:
+    """22.000 -> 22 %, 5.5 -> 5.5 %."""
+    if value in (None, ""):
+        return ""
+    number = Decimal(str(value)).normalize()
+    return f"{number:f}\u00a0%"
+
+
+@register.filter
+def qty(value: Any) -> str:
+    """3.0000 -> 3, 2.5000 -> 2.5."""
+    if value in (None, ""):
+        return ""
+    number = Decimal(str(value)).normalize()
+    return f"{number:f}"
+
+
+@register.simple_tag(takes_context=True)
+def role_can(context: Any, module: str, action: str = "view") -> bool:
+    """Whether the signed-in member's role allows ``action`` on ``module`` (for links and buttons)."""
+    from clientela.workspaces.roles import Action, Module, role_allows
+
+    membership = getattr(context.get("request"), "membership", None)
+    return membership is not None and role_allows(membership.role, Module(module), Action(action))

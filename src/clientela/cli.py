@@ -140,7 +140,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=args.verbosity)
     call_command("createcachetable", verbosity=0)
+    _refresh_statistics()
     return 0
+
+
+def _refresh_statistics() -> None:
+    """SQLite's planner needs statistics to pick the composite indexes (the scheduler refreshes them)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize=0x10002")
 
 
 # --- administration --------------------------------------------------------------------------------
@@ -152,6 +162,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from clientela.demo import demo_load
 
     result = demo_load(slug=args.workspace, people=args.people)
+    _refresh_statistics()
     print(f"Workspace: {result.workspace.name} ({result.workspace.slug})")
     print(f"Sign in as: {result.email}")
     if result.password:

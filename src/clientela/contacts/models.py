@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from clientela.core.tenancy import WorkspaceScopedManager, WorkspaceScopedModel
@@ -141,6 +143,7 @@ class Company(Customer):
         verbose_name_plural = _("companies")
         indexes = [
             models.Index(fields=["workspace", "name", "id"], name="company_ws_name"),
+            models.Index(F("workspace"), Upper("name"), name="company_ws_name_ci"),  # name__iexact (import)
             models.Index(fields=["workspace", "vat_number"], name="company_ws_vat"),
             models.Index(fields=["workspace", "owner", "name", "id"], name="company_ws_owner"),
             models.Index(fields=["workspace", "-created_at", "-id"], name="company_ws_created"),
@@ -195,6 +198,9 @@ class Person(Customer):
                 name="person_ws_stage",
             ),
             models.Index(fields=["workspace", "-created_at", "-id"], name="person_ws_created"),
+            models.Index(
+                fields=["workspace", "lifecycle_stage", "-created_at", "-id"], name="person_ws_stage_created"
+            ),
             models.Index(fields=["workspace", "company"], name="person_ws_company"),
         ]
 

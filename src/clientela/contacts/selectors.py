@@ -168,8 +168,9 @@ def customer_list(*, workspace: Workspace, user: User, query: ListQuery) -> Page
     model = Person if query.entity == "person" else Company
     queryset = _filtered(workspace, user, model, query)
     if query.q:
-        ids = search.search_ids(queryset, query.q, limit=query.page_size) or _by_phone_or_email(
-            workspace, model, queryset, query.q
+        # An email or a phone number is an exact, indexed lookup: try it before full-text search.
+        ids = _by_phone_or_email(workspace, model, queryset, query.q) or search.search_ids(
+            queryset, query.q, limit=query.page_size
         )
         items = _with_relations(model, model.objects.filter(pk__in=ids))
         by_id = {item.pk: item for item in items}

@@ -24,6 +24,17 @@ def prune_expired_sessions() -> int:
 
 @periodic(every=timedelta(hours=6))
 @task()
+def optimize_database() -> None:
+    """Keep the query planner's statistics fresh (SQLite only: PostgreSQL has autovacuum)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize=0x10002")
+
+
+@periodic(every=timedelta(hours=6))
+@task()
 def prune_finished_task_results() -> int:
     from django_tasks_db.models import DBTaskResult
 

@@ -18,6 +18,7 @@ from django.db import connection, models
 from clientela.core.text import fold
 
 TYPO_THRESHOLD = 0.45
+CANDIDATES = 200
 
 
 def words(query: str) -> list[str]:
@@ -56,7 +57,13 @@ def _postgres(queryset: models.QuerySet, query: str, terms: list[str], limit: in
     matches = queryset
     for term in terms:
         matches = matches.filter(search_text__contains=term)
-    ranked = matches.annotate(rank=TrigramWordSimilarity(folded, "search_text")).order_by("-rank", "pk")
+    # Rank a bounded set of candidates: a two-letter fragment can match a million rows.
+    candidates = matches.values("pk")[:CANDIDATES]
+    ranked = (
+        queryset.filter(pk__in=candidates)
+        .annotate(rank=TrigramWordSimilarity(folded, "search_text"))
+        .order_by("-rank", "pk")
+    )
     ids = list(ranked.values_list("pk", flat=True)[:limit])
     if ids:
         return ids

@@ -34,7 +34,8 @@ class WorkspaceMiddleware:
             if membership is None:
                 membership = membership_list_for_user(user=user).first()
             if membership is not None:
-                request.session[SESSION_KEY] = membership.workspace_id
+                if request.session.get(SESSION_KEY) != membership.workspace_id:
+                    request.session[SESSION_KEY] = membership.workspace_id  # a write only when it changes
                 request.workspace = membership.workspace  # type: ignore[attr-defined]
                 request.membership = membership  # type: ignore[attr-defined]
         token = _active_workspace.set(request.workspace)  # type: ignore[attr-defined]

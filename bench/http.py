@@ -2,7 +2,8 @@
 
 Each request is timed on the client (``perf_counter`` around ``httpx.Client.get``, keep-alive connection);
 a few warm-up requests run first and are not counted. Any unexpected status stops the bench: timing error
-pages would measure the wrong thing.
+pages would measure the wrong thing. A scenario with several ``paths`` (search terms) goes through them in
+turn, so that no single cached answer is timed over and over.
 """
 
 from __future__ import annotations
@@ -22,13 +23,25 @@ from bench.server import HOST, BenchError
 
 @dataclass(frozen=True)
 class Scenario:
-    """One GET endpoint to time. ``floor`` marks the scenario the others are compared with."""
+    """One GET endpoint to time. ``floor`` marks the scenario the others are compared with.
+
+    ``paths``: when given, the requests go through them in turn (``path`` is then the first of them).
+    ``sql_floor``: the name of the raw SQL query (``bench/inprocess.py``) that is the floor of this one.
+    ``count_queries``: also count the SQL queries of one request, in-process. ``goal_p95_ms``: the target.
+    """
 
     name: str
     path: str
     headers: Mapping[str, str] = field(default_factory=dict)
     expected_status: int = 200
     floor: bool = False
+    paths: tuple[str, ...] = ()
+    sql_floor: str = ""
+    count_queries: bool = False
+    goal_p95_ms: float | None = None
+
+    def path_at(self, i: int) -> str:
+        return self.paths[i % len(self.paths)] if self.paths else self.path
 
 
 @dataclass
@@ -50,9 +63,7 @@ class Timing:
 
     @property
     def p95_ms(self) -> float:
-        if len(self.latencies_ms) < 2:
-            return self.latencies_ms[0]
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[94]
+        return percentile_95(self.latencies_ms)
 
     @property
     def requests_per_s(self) -> float:
@@ -72,6 +83,12 @@ class Timing:
         }
 
 
+def percentile_95(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
 def _require_loopback(base_url: str) -> None:
     if httpx.URL(base_url).host != HOST:
         raise BenchError(f"the bench only targets {HOST}, not {base_url}")
@@ -82,13 +99,14 @@ def _client(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=30, follow_redirects=False, trust_env=False)
 
 
-def _timed_get(client: httpx.Client, scenario: Scenario) -> float:
+def _timed_get(client: httpx.Client, scenario: Scenario, i: int = 0) -> float:
+    path = scenario.path_at(i)
     start = time.perf_counter()
-    response = client.get(scenario.path, headers=dict(scenario.headers))
+    response = client.get(path, headers=dict(scenario.headers))
     elapsed_ms = (time.perf_counter() - start) * 1000
     if response.status_code != scenario.expected_status:
         raise BenchError(
-            f"{scenario.name}: GET {scenario.path} answered {response.status_code}, "
+            f"{scenario.name}: GET {path} answered {response.status_code}, "
             f"expected {scenario.expected_status}: {response.text[:300]!r}"
         )
     return elapsed_ms
@@ -96,10 +114,10 @@ def _timed_get(client: httpx.Client, scenario: Scenario) -> float:
 
 def _sequential(base_url: str, scenario: Scenario, requests: int, warmup: int) -> Timing:
     with _client(base_url) as client:
-        for _ in range(warmup):
-            _timed_get(client, scenario)
+        for i in range(warmup):
+            _timed_get(client, scenario, i)
         start = time.perf_counter()
-        latencies = [_timed_get(client, scenario) for _ in range(requests)]
+        latencies = [_timed_get(client, scenario, i) for i in range(requests)]
         wall = time.perf_counter() - start
     return Timing(scenario.name, 1, latencies, wall)
 
@@ -110,22 +128,22 @@ def _concurrent(base_url: str, scenario: Scenario, requests: int, warmup: int, t
     ready = threading.Barrier(threads + 1)
     stop = threading.Event()  # set when one client failed or the bench is interrupted: the others give up
 
-    def worker(share: int) -> list[float]:
+    def worker(offset: int, share: int) -> list[float]:
         with _client(base_url) as client:
             try:
-                for _ in range(max(1, warmup // threads)):
-                    _timed_get(client, scenario)
+                for i in range(max(1, warmup // threads)):
+                    _timed_get(client, scenario, offset + i)
             finally:
                 ready.wait()  # never leave the others waiting, even when a warm-up request failed
             latencies = []
-            for _ in range(share):
+            for i in range(share):
                 if stop.is_set():
                     break
-                latencies.append(_timed_get(client, scenario))
+                latencies.append(_timed_get(client, scenario, offset + i))
             return latencies
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench") as pool:
-        futures = [pool.submit(worker, share) for share in shares]
+        futures = [pool.submit(worker, n * 7, share) for n, share in enumerate(shares)]
         try:
             ready.wait()
             start = time.perf_counter()

@@ -52,16 +52,28 @@ def clientela_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "clientela.cli", *args]
 
 
-def run_command(argv: list[str], env: dict[str, str], *, timeout: float = 600) -> str:
-    """Run a command to completion and return its stdout; a failure raises ``BenchError`` with stderr."""
+def run_command(
+    argv: list[str], env: dict[str, str], *, timeout: float = 600, show_progress: bool = False
+) -> str:
+    """Run a command to completion and return its stdout; a failure raises ``BenchError`` with stderr.
+
+    ``show_progress``: the command's stderr goes to the bench's own (long steps print their progress).
+    """
     try:
         completed = subprocess.run(
-            argv, env=env, cwd=REPO_DIR, capture_output=True, text=True, timeout=timeout, check=False
+            argv,
+            env=env,
+            cwd=REPO_DIR,
+            stdout=subprocess.PIPE,
+            stderr=None if show_progress else subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         raise BenchError(f"{' '.join(argv[2:])} did not finish within {timeout:.0f} s") from None
     if completed.returncode != 0:
-        tail = "\n".join(completed.stderr.strip().splitlines()[-15:])
+        tail = "\n".join((completed.stderr or "(its stderr is above)").strip().splitlines()[-15:])
         raise BenchError(f"{' '.join(argv[2:])} exited with status {completed.returncode}:\n{tail}")
     return completed.stdout
 

@@ -142,7 +142,7 @@ def person_restore(request: WorkspaceRequest, person_id: int) -> Person:
 @router.get("/people/{person_id}/timeline", response=TimelineOut, operation_id="contacts_person_timeline")
 def person_timeline(request: WorkspaceRequest, person_id: int, kind: str = "", cursor: str = "") -> dict:
     _view(request)
-    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    person = Person.objects.get(workspace=request.workspace, pk=person_id)  # existence only: one query
     page = selectors.timeline(
         workspace=request.workspace, record=person, kinds=[k for k in kind.split(",") if k], cursor=cursor
     )
@@ -242,7 +242,7 @@ def company_trash(request: WorkspaceRequest, company_id: int) -> Status:
 )
 def company_timeline(request: WorkspaceRequest, company_id: int, kind: str = "", cursor: str = "") -> dict:
     _view(request)
-    company = selectors.company_get(workspace=request.workspace, company_id=company_id)
+    company = Company.objects.get(workspace=request.workspace, pk=company_id)  # existence only: one query
     page = selectors.timeline(
         workspace=request.workspace, record=company, kinds=[k for k in kind.split(",") if k], cursor=cursor
     )

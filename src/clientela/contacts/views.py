@@ -271,12 +271,12 @@ def _timeline(request: WorkspaceRequest, record: Person | Company) -> HttpRespon
 
 @workspace_view(C)
 def person_timeline(request: WorkspaceRequest, person_id: int) -> HttpResponse:
-    return _timeline(request, selectors.person_get(workspace=request.workspace, person_id=person_id))
+    return _timeline(request, Person.objects.get(workspace=request.workspace, pk=person_id))
 
 
 @workspace_view(C)
 def company_timeline(request: WorkspaceRequest, company_id: int) -> HttpResponse:
-    return _timeline(request, selectors.company_get(workspace=request.workspace, company_id=company_id))
+    return _timeline(request, Company.objects.get(workspace=request.workspace, pk=company_id))
 
 
 def _log(request: WorkspaceRequest, record: Person | Company) -> HttpResponse:

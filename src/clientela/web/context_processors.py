@@ -19,6 +19,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "LANGUAGES": settings.LANGUAGES,
         "current_workspace": getattr(request, "workspace", None),
         "current_membership": membership,
-        "memberships": list(membership_list_for_user(user=user)),
+        "memberships": getattr(request, "memberships", None) or list(membership_list_for_user(user=user)),
         "navigation": navigation_for(request, membership),
     }

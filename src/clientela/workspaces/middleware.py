@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from clientela.core import errors
 from clientela.core.tenancy import _active_workspace
-from clientela.workspaces.selectors import membership_for, membership_list_for_user
+from clientela.workspaces.selectors import membership_list_for_user
 
 SESSION_KEY = "workspace_id"
 
@@ -30,9 +30,13 @@ class WorkspaceMiddleware:
         request.membership = None  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            membership = membership_for(user=user, workspace_id=request.session.get(SESSION_KEY))
-            if membership is None:
-                membership = membership_list_for_user(user=user).first()
+            # One query for every workspace of the user: the switcher shows them, the session picks one.
+            memberships = list(membership_list_for_user(user=user))
+            request.memberships = memberships  # type: ignore[attr-defined]
+            wanted = request.session.get(SESSION_KEY)
+            membership = next((m for m in memberships if m.workspace_id == wanted), None)
+            if membership is None and memberships:
+                membership = memberships[0]
             if membership is not None:
                 if request.session.get(SESSION_KEY) != membership.workspace_id:
                     request.session[SESSION_KEY] = membership.workspace_id  # a write only when it changes

@@ -107,3 +107,26 @@ def test_company_card_logs_a_meeting(owner_a, client_for):
     response = client.post(f"/companies/{company.pk}/log/", {"kind": "meeting", "subject": "Kick-off"})
     assert response["Location"] == f"/companies/{company.pk}/"
     assert "Kick-off" in client.get(f"/companies/{company.pk}/").content.decode()
+
+
+def test_card_page_query_count_is_pinned(owner_a, make_person, client_for, django_assert_max_num_queries):
+    """The whole card (facts, other apps' panels, first timeline page) in a fixed number of queries."""
+    from django.utils import timezone
+
+    person = make_person(emails=["a@b.it"], phones=["+39 02 3661 8300"])
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                workspace=owner_a.workspace,
+                person=person,
+                kind="note",
+                subject=f"n{i}",
+                occurred_at=timezone.now(),
+            )
+            for i in range(300)
+        ]
+    )
+    client = client_for(owner_a)
+    client.get(f"/people/{person.pk}/")  # warm the session and the default pipeline
+    with django_assert_max_num_queries(17):
+        assert client.get(f"/people/{person.pk}/").status_code == 200

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,7 +32,7 @@ def _setup() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Run the web server; in local mode (SQLite) also a task worker and the scheduler."""
+    """Run the web server; in local mode (SQLite) also a task worker running the scheduler."""
     # Decided from the environment, without loading Django: this supervisor stays a small process.
     local = (os.environ.get("DATABASE_URL") or "sqlite").startswith("sqlite")
     with_background = args.with_background if args.with_background is not None else local
@@ -54,8 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ]
     commands = {"web": web}
     if with_background:
-        commands["worker"] = [sys.executable, "-m", "clientela.cli", "worker"]
-        commands["scheduler"] = [sys.executable, "-m", "clientela.cli", "scheduler"]
+        commands["worker"] = [sys.executable, "-m", "clientela.cli", "worker", "--with-scheduler"]
     print(
         f"Clientela is serving on http://{args.host}:{args.port}/ ({', '.join(commands)}). Ctrl-C stops it.",
         flush=True,
@@ -105,16 +105,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.TASKS_BACKEND == "rq":
-        options = ["--job-class", "django_tasks_rq.Job", "--worker-class", "rq.worker.SimpleWorker"]
-        if args.burst:
-            options.append("--burst")
-        call_command("rqworker", *options, "default")
-    else:
-        options = ["--no-reload", "--queue-name", "*", "--no-startup-delay", "--interval", "0.5"]
-        if args.burst:
-            options.append("--batch")
-        call_command("db_worker", *options)
+    stop = threading.Event()
+    if args.with_scheduler:  # local mode: one process less, the scheduler ticks in a thread
+        from clientela.core.scheduler import autodiscover, run_forever
+
+        autodiscover()
+        threading.Thread(target=run_forever, kwargs={"stop": stop}, name="scheduler", daemon=True).start()
+    try:
+        if settings.TASKS_BACKEND == "rq":
+            options = ["--job-class", "django_tasks_rq.Job", "--worker-class", "rq.worker.SimpleWorker"]
+            if args.burst:
+                options.append("--burst")
+            call_command("rqworker", *options, "default")
+        else:
+            options = ["--no-reload", "--queue-name", "*", "--no-startup-delay", "--interval", "0.5"]
+            if args.burst:
+                options.append("--batch")
+            call_command("db_worker", *options)
+    finally:
+        stop.set()
     return 0
 
 
@@ -265,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("worker", cmd_worker)
     p.add_argument("--burst", action="store_true", help="process what is queued, then exit")
+    p.add_argument(
+        "--with-scheduler",
+        action="store_true",
+        help="also run the scheduler in this process (local mode; run one scheduler in all)",
+    )
 
     p = add("scheduler", cmd_scheduler)
     p.add_argument("--interval", type=float, default=5.0, help="seconds between checks (default 5)")

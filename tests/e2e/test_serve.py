@@ -57,7 +57,7 @@ def test_local_mode_serves_runs_tasks_and_stops_on_ctrl_c(tmp_path):
             except httpx.HTTPError:
                 time.sleep(0.2)
         children = psutil.Process(server.pid).children(recursive=True)
-        assert len(children) >= 3, children  # granian, worker, scheduler
+        assert len(children) >= 3, children  # granian and its worker, the task worker (with the scheduler)
 
         me = httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert me.status_code == 200 and me.json()["workspace"]["slug"] == "demo"

@@ -66,10 +66,12 @@ def tick(now: Any = None) -> list[str]:
     return enqueued
 
 
-def run_forever(*, interval: float = 5.0) -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+def run_forever(*, interval: float = 5.0, stop: threading.Event | None = None) -> None:
+    """Tick until ``stop`` is set, or, when run as the main thread of its process, until SIGINT/SIGTERM."""
+    if stop is None:
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
     logger.info("scheduler started with %d periodic jobs", len(REGISTRY))
     while not stop.is_set():
         try:

@@ -8,8 +8,8 @@
    memory of the web processes.
 4. In-process (``bench/inprocess.py``): the raw SQL floor of each customers scenario, with the database
    driver alone, and the SQL queries of one request of each.
-5. ``clientela demo``, then local mode (web + task worker + scheduler): the scenarios again, then the
-   resident memory of every process, against the 300 MB goal (and 200 MB per web worker).
+5. ``clientela demo``, then local mode (web + task worker running the scheduler): the scenarios again,
+   then the resident memory of every process, against the 300 MB goal (and 200 MB per web worker).
 6. The CSV import (``bench/csv_import.py``), when ``contacts.importing`` offers it: ``import_run`` on
    ``--import-rows`` generated rows, beside a ``COPY`` (or ``executemany``) floor of the same rows.
 7. The tables on stdout, the numbers in ``bench/results/latest.json``. Every process started is stopped.
@@ -35,7 +35,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import report
+from bench import report, sales
 from bench.data import DEFAULT_PEOPLE, INTERACTIONS_PER_PERSON
 from bench.http import Scenario, measure
 from bench.scenarios import Context, Customers, http_scenarios
@@ -50,7 +50,7 @@ from bench.server import (
     serving,
 )
 
-LOCAL_MODE_ROLES = {"web worker (granian)", "task worker", "scheduler"}
+LOCAL_MODE_ROLES = {"web worker (granian)", "task worker + scheduler"}
 QUICK = {"people": 10_000, "requests": 50, "warmup": 5, "import_rows": 10_000}
 DEFAULTS = {"people": DEFAULT_PEOPLE, "requests": 100, "warmup": 10, "import_rows": 100_000}
 IMPORT_GOAL_ROWS_PER_S = 10_000
@@ -95,6 +95,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--concurrency", type=int, default=4, help="threads of the concurrent pass; 1 skips it (default 4)"
     )
+    parser.add_argument(
+        "--sales",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the sales scenarios: deals board, move, quote of 50 lines (default on; --no-sales skips them)",
+    )
+    parser.add_argument(
+        "--deals",
+        type=int,
+        default=sales.DEFAULT_DEALS,
+        help=f"deals in the first workspace with --sales, a tenth of them open on the board "
+        f"(default {sales.DEFAULT_DEALS:,})",
+    )
     parser.add_argument("--workers", type=int, default=1, help="web worker processes (default 1)")
     parser.add_argument(
         "--database-url",
@@ -124,8 +137,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--database-url must be a postgres:// URL")
     if args.scale < 1 or args.requests < 1 or args.warmup < 0 or args.concurrency < 1 or args.workers < 1:
         parser.error("--scale, --requests, --concurrency and --workers must be positive")
-    if args.people < 0 or args.import_rows < 0 or (args.interactions is not None and args.interactions < 0):
-        parser.error("--people, --interactions and --import-rows cannot be negative")
+    if (
+        args.people < 0
+        or args.import_rows < 0
+        or args.deals < 0
+        or (args.interactions is not None and args.interactions < 0)
+    ):
+        parser.error("--people, --interactions, --deals and --import-rows cannot be negative")
     return args
 
 
@@ -162,7 +180,9 @@ def run_scenarios(
     for concurrency in sorted({1, args.concurrency}):
         floor_median = None
         for scenario in scenarios:
-            if concurrency > 1 and scenario.sql_floor and not concurrent_customers:
+            if concurrency > 1 and (
+                not scenario.concurrent or (scenario.sql_floor and not concurrent_customers)
+            ):
                 continue
             try:
                 timing = measure(
@@ -232,8 +252,17 @@ def measure_in_process(
         "requests": args.requests,
         "warmup": args.warmup,
         "customers": data["customers"],
+        "sales": data.get("sales"),
         "scenarios": [
-            {"name": s.name, "paths": list(s.paths or (s.path,)), "headers": dict(s.headers)}
+            {
+                "name": s.name,
+                "paths": list(s.paths or (s.path,)),
+                "headers": dict(s.headers),
+                "method": s.method,
+                # The move's body depends on the deal's current version: inprocess reads it (``move``).
+                "body": s.body(0) if s.body is not None and s.prepare is None else None,
+                "move": "move" in s.path and s.method == "POST",
+            }
             for s in scenarios
             if s.count_queries
         ],
@@ -319,6 +348,19 @@ def _data_line(data: dict[str, Any]) -> str:
     return line
 
 
+def _sales_line(summary: dict[str, Any]) -> str:
+    created = summary["created"]
+    phases = ", ".join(f"{name} {seconds} s" for name, seconds in created.get("phases_s", {}).items())
+    return (
+        f"Sales: {summary['deals_total']:,} deals ({created.get('deals', 0):,} created: "
+        f"{phases or 'nothing new'}); board pipeline {summary['pipeline_id']} with "
+        f"{summary['board_deals']:,} deals, {summary['board_open']:,} open; move deal "
+        f"{summary['move_deal_id']} between stages {summary['stage_ids']}; quote {summary['quote_id']} "
+        f"with {len(summary['lines'])} lines "
+        f"(gross {summary['gross']}); data in {summary['seconds']:.1f} s"
+    )
+
+
 def _misses(rows: list[dict[str, Any]]) -> list[str]:
     misses = []
     for row in rows:
@@ -371,6 +413,18 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     ).strip()
     ctx = Context(first["slug"], first["owner_email"], token, _customers(data))
     scenarios = http_scenarios(ctx)
+    if args.sales:
+        with step(f"generate sales data: {args.deals:,} deals, a quote of {sales.QUOTE_LINES} lines"):
+            data["sales"] = json.loads(
+                run_command(
+                    [sys.executable, "-m", "bench.sales", "--deals", str(args.deals)],
+                    env,
+                    timeout=LONG_STEP_TIMEOUT,
+                    show_progress=True,
+                )
+            )
+        session = data["session"]
+        scenarios += sales.scenarios(data["sales"], token, f"{session['cookie_name']}={session['key']}")
 
     with (
         step("web only: HTTP scenarios"),
@@ -380,14 +434,14 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         web_memory = server.memory()
 
     inprocess: dict[str, Any] = {"floors": {}, "queries": {}}
-    if ctx.customers is not None:
+    if ctx.customers is not None or data.get("sales"):
         with step("in-process: raw SQL floors, queries per request"):
             inprocess = measure_in_process(env, data_dir, ctx, scenarios, data, args)
 
     with step("clientela demo"):
         run_clientela(env, "demo")
     with (
-        step("local mode (web + worker + scheduler): HTTP scenarios, memory"),
+        step("local mode (web + worker with the scheduler): HTTP scenarios, memory"),
         serving(env, data_dir / "serve-local.log", background=True, workers=args.workers) as server,
     ):
         server.wait_for_processes(LOCAL_MODE_ROLES)
@@ -404,10 +458,14 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     title = f"{database}, {args.requests} requests per scenario, {args.workers} web worker(s)"
     print()
     print(_data_line(data))
+    if data.get("sales"):
+        print(_sales_line(data["sales"]))
     print()
     print(report.http_table(f"HTTP, web only (clientela serve --web-only) - {title}", web_rows))
     print()
-    print(report.http_table(f"HTTP, local mode (web + task worker + scheduler) - {title}", local_rows))
+    print(
+        report.http_table(f"HTTP, local mode (web + task worker running the scheduler) - {title}", local_rows)
+    )
     if floors:
         print()
         print(report.floors_table("Raw SQL floors (database driver in-process, same run)", floors))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +23,15 @@ from bench.server import HOST, BenchError
 
 @dataclass(frozen=True)
 class Scenario:
-    """One GET endpoint to time. ``floor`` marks the scenario the others are compared with.
+    """One endpoint to time (a GET unless ``method`` says otherwise). ``floor`` marks the scenario the
+    others are compared with.
 
     ``paths``: when given, the requests go through them in turn (``path`` is then the first of them).
     ``sql_floor``: the name of the raw SQL query (``bench/inprocess.py``) that is the floor of this one.
     ``count_queries``: also count the SQL queries of one request, in-process. ``goal_p95_ms``: the target.
+    ``body``: the JSON body of request ``i`` (POST scenarios); ``prepare``: called with the client before
+    the warm-up (untimed, e.g. to read a version); ``on_response``: called with each answer (untimed,
+    e.g. to keep the version it returns); ``concurrent=False``: sequential only (stateful scenarios).
     """
 
     name: str
@@ -39,6 +43,11 @@ class Scenario:
     sql_floor: str = ""
     count_queries: bool = False
     goal_p95_ms: float | None = None
+    method: str = "GET"
+    body: Callable[[int], Any] | None = None
+    prepare: Callable[[httpx.Client], None] | None = None
+    on_response: Callable[[httpx.Response], None] | None = None
+    concurrent: bool = True
 
     def path_at(self, i: int) -> str:
         return self.paths[i % len(self.paths)] if self.paths else self.path
@@ -101,19 +110,24 @@ def _client(base_url: str) -> httpx.Client:
 
 def _timed_get(client: httpx.Client, scenario: Scenario, i: int = 0) -> float:
     path = scenario.path_at(i)
+    body = scenario.body(i) if scenario.body is not None else None
     start = time.perf_counter()
-    response = client.get(path, headers=dict(scenario.headers))
+    response = client.request(scenario.method, path, headers=dict(scenario.headers), json=body)
     elapsed_ms = (time.perf_counter() - start) * 1000
     if response.status_code != scenario.expected_status:
         raise BenchError(
-            f"{scenario.name}: GET {path} answered {response.status_code}, "
+            f"{scenario.name}: {scenario.method} {path} answered {response.status_code}, "
             f"expected {scenario.expected_status}: {response.text[:300]!r}"
         )
+    if scenario.on_response is not None:
+        scenario.on_response(response)
     return elapsed_ms
 
 
 def _sequential(base_url: str, scenario: Scenario, requests: int, warmup: int) -> Timing:
     with _client(base_url) as client:
+        if scenario.prepare is not None:
+            scenario.prepare(client)
         for i in range(warmup):
             _timed_get(client, scenario, i)
         start = time.perf_counter()
@@ -157,10 +171,12 @@ def _concurrent(base_url: str, scenario: Scenario, requests: int, warmup: int, t
 
 
 def measure(base_url: str, scenario: Scenario, *, requests: int, warmup: int, concurrency: int) -> Timing:
-    """Time ``requests`` GETs of ``scenario`` after ``warmup`` untimed ones, from ``concurrency`` threads."""
+    """Time ``requests`` requests of ``scenario`` after ``warmup`` untimed ones, ``concurrency`` threads."""
     _require_loopback(base_url)
     if requests < 1:
         raise BenchError("--requests must be at least 1")
+    if concurrency > 1 and not scenario.concurrent:
+        raise BenchError(f"{scenario.name}: sequential only")
     if concurrency <= 1:
         return _sequential(base_url, scenario, requests, warmup)
     return _concurrent(base_url, scenario, requests, warmup, concurrency)

@@ -162,8 +162,11 @@ def sql_floors(
     }
 
 
-def query_counts(scenarios: list[dict[str, Any]], paths_per_scenario: int = 3) -> dict[str, Any]:
-    """SQL queries of one request per path (the first few of a rotating scenario), after a warm-up."""
+def query_counts(
+    scenarios: list[dict[str, Any]], sales: dict[str, Any] | None = None, paths_per_scenario: int = 3
+) -> dict[str, Any]:
+    """SQL queries of one request per path (the first few of a rotating scenario), after a warm-up.
+    POST scenarios send their JSON ``body``; the deal move (``move``) its next move, read from the deal."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -181,16 +184,36 @@ def query_counts(scenarios: list[dict[str, Any]], paths_per_scenario: int = 3) -
         counts: list[int] = []
         statements: list[str] = []
         error = None
+        method = scenario.get("method", "GET")
+
+        def send(
+            path: str,
+            method: str = method,
+            scenario: dict[str, Any] = scenario,
+            client: Client = client,
+            headers: dict[str, str] = headers,
+        ) -> Any:
+            if method == "GET":
+                return client.get(path, headers=headers)
+            body = scenario.get("body")
+            if scenario.get("move") and sales:
+                from bench.sales import move_body
+
+                body = move_body(sales["move_deal_id"], sales["stage_ids"])
+            return client.generic(
+                method, path, json.dumps(body), content_type="application/json", headers=headers
+            )
+
         for path in scenario["paths"][:paths_per_scenario]:
             try:
-                client.get(path, headers=headers)  # warm-up: caches, first-request work
+                send(path)  # warm-up: caches, first-request work
                 with CaptureQueriesContext(connection) as captured:
-                    response = client.get(path, headers=headers)
+                    response = send(path)
             except Exception as exc:  # the test client re-raises what the view raised
-                error = f"GET {path} raised {type(exc).__name__}: {exc}"
+                error = f"{method} {path} raised {type(exc).__name__}: {exc}"
                 break
             if response.status_code != 200:
-                error = f"GET {path} answered {response.status_code}"
+                error = f"{method} {path} answered {response.status_code}"
                 break
             counts.append(len(captured.captured_queries))
             if not statements:
@@ -209,11 +232,22 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
 
     workspace = Workspace.objects.get(slug=spec["workspace_slug"])
     started = time.perf_counter()
-    queries = query_counts(spec["scenarios"])
+    queries = query_counts(spec["scenarios"], spec.get("sales"))
     queries_s = time.perf_counter() - started
     db = RawDatabase()
+    floors: dict[str, Any] = {}
     try:
-        floors = sql_floors(db, workspace.pk, spec["customers"], spec["requests"], spec["warmup"])
+        if spec.get("customers"):
+            floors.update(sql_floors(db, workspace.pk, spec["customers"], spec["requests"], spec["warmup"]))
+        if spec.get("sales"):
+            from bench.sales import floors as sales_floors
+
+            runs, texts = sales_floors(db, workspace.pk, spec["sales"])
+            for name, run in runs.items():
+                floors[name] = {
+                    **_timed(run, spec["requests"], spec["warmup"]),
+                    "sql": " ".join(texts[name].split()),
+                }
     finally:
         db.close()
     return {

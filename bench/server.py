@@ -110,7 +110,7 @@ def _role(process: psutil.Process, root_pid: int) -> str:
     except psutil.Error:
         return "?"
     if "clientela.cli worker" in cmdline:
-        return "task worker"
+        return "task worker + scheduler" if "--with-scheduler" in cmdline else "task worker"
     if "clientela.cli scheduler" in cmdline:
         return "scheduler"
     if "granian" in parent_cmdline and parent and parent.pid != root_pid:
@@ -213,7 +213,8 @@ class Server:
 def serving(
     env: dict[str, str], log_path: Path, *, background: bool, workers: int = 1, startup_timeout: float = 60
 ) -> Iterator[Server]:
-    """Run ``clientela serve`` on a free port for the block: web only, or web + task worker + scheduler."""
+    """Run ``clientela serve`` on a free port for the block: web only, or web + a task worker running the
+    scheduler."""
     port = free_port()
     argv = clientela_argv(
         "serve",

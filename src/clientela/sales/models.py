@@ -89,7 +89,15 @@ class Deal(WorkspaceScopedModel):
     class Meta:
         verbose_name = _("deal")
         indexes = [
-            models.Index(fields=["workspace", "pipeline", "stage", "position", "id"], name="deal_ws_board"),
+            # A board column's cards in order, and (PostgreSQL: the included columns make it covering)
+            # the board's totals by an index-only scan.
+            models.Index(
+                fields=["workspace", "stage", "position", "id"],
+                include=["pipeline", "currency", "amount", "owner"],
+                name="deal_ws_stage_board",
+            ),
+            # The won and lost columns: the latest closed deals first.
+            models.Index(fields=["workspace", "stage", "closed_at"], name="deal_ws_stage_closed"),
             models.Index(fields=["workspace", "owner", "expected_close"], name="deal_ws_owner_close"),
             models.Index(fields=["workspace", "expected_close"], name="deal_ws_close"),
             models.Index(fields=["workspace", "person"], name="deal_ws_person"),
@@ -98,6 +106,31 @@ class Deal(WorkspaceScopedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class StageTotal(WorkspaceScopedModel):
+    """How many deals a stage holds and their amount, per owner and currency.
+
+    Kept by database triggers on ``sales_deal`` (migration 0004: every insert, delete and change of
+    stage, owner, currency or amount, whatever wrote it), so the board's totals of a pipeline with
+    100,000 open deals are a read of a few rows, not an aggregate over the deals. ``owner_key`` is the
+    owner's user id, 0 for none; ``amount_cents`` is exact (the amount x 100). Only read with no filter
+    but the owner; ``sales.services.stage_totals_rebuild`` recomputes them (after a restore, a bulk load
+    with triggers off).
+    """
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    owner_key = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    count = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage", "owner_key", "currency"], name="stagetotal_stage_owner_cur"
+            )
+        ]
 
 
 class DealStageChange(WorkspaceScopedModel):

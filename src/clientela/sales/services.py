@@ -22,7 +22,8 @@ from typing import Any
 
 from babel.numbers import list_currencies
 from django.db import transaction
-from django.db.models import F, Max, Min
+from django.db.models import Count, F, Max, Min, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from clientela.contacts.models import Company, LifecycleStage, Person
 from clientela.contacts.services import company_update, people_set_stage
 from clientela.core.audit import audit_record
 from clientela.core.errors import Conflict, ValidationFailed
-from clientela.sales.models import Conversion, Deal, DealStageChange, Pipeline, Stage, StageKind
+from clientela.sales.models import Conversion, Deal, DealStageChange, Pipeline, Stage, StageKind, StageTotal
 from clientela.timeline.services import interaction_record
 from clientela.workspaces.models import Membership, User, Workspace
 
@@ -490,6 +491,33 @@ def deal_move_stage(
         )
         _record_stage_change(workspace, actor, deal, from_stage, stage, now, conversions)
     return deal
+
+
+@transaction.atomic
+def stage_totals_rebuild(*, workspace: Workspace) -> int:
+    """Recompute the workspace's ``StageTotal`` rows from its deals (the triggers keep them otherwise:
+    run this after a restore or a bulk load with triggers off, while nobody writes deals). Returns the
+    number of rows written."""
+    StageTotal.objects.filter(workspace=workspace).delete()
+    groups = (
+        Deal.objects.filter(workspace=workspace)
+        .values("stage_id", "currency", owner_key=Coalesce("owner_id", 0))
+        .annotate(count=Count("*"), amount=Sum("amount"))
+        .order_by()
+    )
+    rows = []
+    for group in groups:
+        total = StageTotal(
+            stage_id=group["stage_id"],
+            owner_key=group["owner_key"],
+            currency=group["currency"],
+            count=group["count"],
+            amount_cents=int((Decimal(group["amount"] or 0) * 100).quantize(Decimal(1), ROUND_HALF_UP)),
+        )
+        total.workspace = workspace
+        rows.append(total)
+    StageTotal.objects.bulk_create(rows)
+    return len(rows)
 
 
 # --- helpers: pipelines and stages ----------------------------------------------------------------

@@ -35,7 +35,6 @@ from clientela.billing.pricing import (
     PricingContext,
     account_for,
     exchange_rate_on,
-    tax_rate_on,
     totals,
 )
 from clientela.contacts.models import Company, Person
@@ -389,7 +388,7 @@ def calculation_for_deal(*, workspace: Workspace, deal: Any) -> Calculation:
     )
     priced = []
     for line in deal_lines(workspace=workspace, deal_id=deal.pk):
-        rate = tax_rate_on(workspace, settings.country, line.tax_category, today)
+        rate = ctx.tax_rate(line.tax_category)
         priced.append(
             PricedLine(
                 product=line.product,

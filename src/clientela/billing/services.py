@@ -903,11 +903,6 @@ def _context(
     treatment = treatment or TaxTreatment.DOMESTIC
     if person or company:
         errors.update(check_treatment(treatment, exemption, seller, person, company))
-    if currency and exchange_rate_on(workspace, currency, issue_date) is None:
-        errors["currency"] = [
-            _("There is no exchange rate for %(currency)s on %(date)s: add one in the billing settings.")
-            % {"currency": currency, "date": issue_date.isoformat()}
-        ]
     ctx = PricingContext(
         workspace=workspace,
         settings=settings,
@@ -923,6 +918,11 @@ def _context(
         rounding_mode=document.rounding_mode if document else settings.rounding_mode,
         errors=errors,
     )
+    if currency and ctx.exchange_rate() is None:  # read once: pricing the lines reuses it
+        errors["currency"] = [
+            _("There is no exchange rate for %(currency)s on %(date)s: add one in the billing settings.")
+            % {"currency": currency, "date": issue_date.isoformat()}
+        ]
     return ctx, person, company, owner, deal
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django import template
@@ -18,7 +19,14 @@ def money(amount: Any, currency: str) -> str:
     """1234.5|money:"EUR" -> €1,234.50 (en), 1.234,50 € (it)."""
     if amount in (None, ""):
         return ""
-    return core_money.format_money(Decimal(str(amount)), currency, translation.get_language() or "en")
+    return _formatted(str(amount), currency, translation.get_language() or "en")
+
+
+@lru_cache(maxsize=4096)
+def _formatted(amount: str, currency: str, locale: str) -> str:
+    # Babel takes some 20 µs an amount, and the quote editor renders the same amounts again on every
+    # change of a line. Keyed by the text, not the Decimal: -0.00 == 0.00 but they print differently.
+    return core_money.format_money(Decimal(amount), currency, locale)
 
 
 @register.filter

@@ -217,6 +217,53 @@ def test_prices_come_from_the_customers_group_list_with_quantity_breaks(
     assert price("3", company=customer(name="Bianchi Spa", vat="", email="")) == D("140")
 
 
+@pytest.mark.parametrize("currency", ["EUR", "USD"])
+def test_pricing_reads_the_same_few_rows_for_3_lines_as_for_30(ws, product, customer, currency):
+    """Products, price lists, their items, tax rates and the exchange rate are read once per document,
+    never once per line: the live totals of a long quote cost what a short one costs."""
+    services.billing_settings_for(ws)  # made, with the statutory rates, on first use
+    services.exchange_rate_set(workspace=ws, currency="USD", valid_on="2026-01-01", rate="0.9")
+    company = customer()
+    services.customer_account_update(
+        workspace=ws, actor=None, record=company, attributes={"customer_group": "VIP"}
+    )
+    everyone = services.price_list_create(
+        workspace=ws, actor=None, attributes={"name": "List", "currency": currency}
+    )
+    vip = services.price_list_create(
+        workspace=ws, actor=None, attributes={"name": "VIP", "currency": currency, "customer_group": "VIP"}
+    )
+    reduced = selectors.tax_rate_list(workspace=ws, country="IT").get(category="reduced")
+    lines = []
+    for n in range(30):
+        item = product(code=f"P{n}", price="100", tax_category="reduced" if n % 4 else "standard")
+        if n % 3 == 0:  # the others take the catalogue price
+            services.price_list_item_set(price_list=everyone, product_id=item.pk, unit_price="90")
+            services.price_list_item_set(
+                price_list=vip, product_id=item.pk, unit_price="80", min_quantity="5"
+            )
+        lines.append(
+            services.LineIn(
+                product_id=item.pk,
+                quantity=str(1 + n % 8),
+                discount_percent=str(n % 3),
+                tax_rate_id=reduced.pk if n % 5 == 0 else None,
+            )
+        )
+    header = services.DocumentHeader(company_id=company.pk, currency=currency, issue_date="2026-03-02")
+
+    def preview(lines):
+        with CaptureQueriesContext(connection) as queries:
+            result = services.document_preview(workspace=ws, header=header, lines=lines)
+        assert not result.errors
+        return result, len(queries)
+
+    (_result, few), (result, many) = preview(lines[:3]), preview(lines)
+    assert few == many <= 10
+    catalogue = D("100") if currency == "EUR" else D("111.111111")  # 100 EUR at 0.9 EUR per USD
+    assert [result.lines[n].unit_price for n in (0, 1, 6)] == [D("90"), catalogue, D("80")]
+
+
 def test_gross_prices_keep_their_gross_for_domestic_customers_and_lose_vat_for_reverse_charge(
     owner_a, ws, quote, product, customer
 ):

@@ -1,6 +1,7 @@
 """A salesperson's afternoon on the deal board, in a real Chromium: qualify a lead from their card,
 drag the deal across the board with the mouse and watch the totals follow, try to win it without an
-amount and be refused (the card snaps back), give it an amount and win it."""
+amount and be refused (the card snaps back), give it an amount and win it. Another deal dropped on Lost
+asks why in a dialog: Cancel puts it back, a reason moves it."""
 
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from clientela.contacts import services as contacts
 from clientela.core.tenancy import workspace_scope
+from clientela.sales import services as sales
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +30,7 @@ def drag(page: Page, card: Locator, target: Locator) -> None:
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(x + 10, y + 10, steps=5)
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 30, steps=20)
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 30, steps=60)  # small steps: every column passed
     page.mouse.up()
 
 
@@ -43,7 +45,12 @@ def test_qualify_drag_across_the_board_refused_win_then_win(
             actor=owner_a.user,
             attributes={"first_name": "Ilona", "last_name": "Kovács", "lifecycle_stage": "lead"},
         )
-    page.set_viewport_size({"width": 1920, "height": 1080})
+        sales.deal_create(
+            workspace=owner_a.workspace,
+            actor=owner_a.user,
+            attributes={"title": "Boiler service", "amount": "900"},
+        )
+    page.set_viewport_size({"width": 2200, "height": 1080})  # all six columns in view
     signed_in_page(owner_a)
 
     # A lead's card offers to qualify them: that opens a deal, without an amount for now.
@@ -57,16 +64,35 @@ def test_qualify_drag_across_the_board_refused_win_then_win(
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Deals").click()
     card = page.get_by_role("article", name="Heat pump for Ilona")
-    expect(column(page, "Qualified").get_by_test_id("column-count")).to_have_text("1")
+    expect(column(page, "Qualified").get_by_test_id("column-count")).to_have_text("2")
     expect(column(page, "Proposal sent").get_by_test_id("column-count")).to_have_text("0")
 
     # Drag it from Qualified to Proposal sent: the counts follow, the move is saved.
     drag(page, card, column(page, "Proposal sent").locator(".board-cards"))
     expect(column(page, "Proposal sent").get_by_test_id("column-count")).to_have_text("1")
-    expect(column(page, "Qualified").get_by_test_id("column-count")).to_have_text("0")
+    expect(column(page, "Qualified").get_by_test_id("column-count")).to_have_text("1")
     expect(
         column(page, "Proposal sent").get_by_role("article", name="Heat pump for Ilona")
     ).to_have_attribute("data-version", "2")
+
+    # Dropped on Lost, a deal asks why; Cancel puts it back, a reason moves it.
+    boiler = page.get_by_role("article", name="Boiler service")
+    dialog = page.get_by_test_id("lost-reason-dialog")
+    drag(page, boiler, column(page, "Lost").locator(".board-cards"))
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_test_id("lost-deal-title")).to_have_text("Boiler service")
+    page.screenshot(path=str(shots / "board-lost-reason.png"))
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(column(page, "Qualified").get_by_role("article", name="Boiler service")).to_be_visible()
+    expect(column(page, "Lost").get_by_test_id("column-count")).to_have_text("0")
+    drag(page, boiler, column(page, "Lost").locator(".board-cards"))
+    expect(dialog.get_by_label("Why was this deal lost?")).to_be_focused()
+    page.keyboard.type("Chose a cheaper offer")
+    page.keyboard.press("Enter")
+    expect(column(page, "Lost").get_by_test_id("column-count")).to_have_text("1")
+    expect(column(page, "Qualified").get_by_test_id("column-count")).to_have_text("0")
+    expect(page.get_by_test_id("board-message")).to_be_empty()
 
     # Won without an amount is refused: a message says why and the card goes back.
     drag(page, card, column(page, "Won").locator(".board-cards"))
@@ -88,6 +114,7 @@ def test_qualify_drag_across_the_board_refused_win_then_win(
     expect(column(page, "Won").get_by_test_id("column-amount")).to_contain_text("8,400.00")
     expect(column(page, "Proposal sent").get_by_test_id("column-count")).to_have_text("0")
     expect(page.get_by_test_id("board-message")).to_be_empty()
+
     page.screenshot(path=str(shots / "board.png"), full_page=True)
 
     # The deal page tells the story; the lead became a customer.

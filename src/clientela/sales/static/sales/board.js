@@ -35,7 +35,6 @@
   function onEnd(event) {
     const item = event.item;
     if (event.from === event.to && event.oldDraggableIndex === event.newDraggableIndex) return;
-    const board = item.closest(".board");
     const move = { item: item, from: event.from, oldIndex: event.oldDraggableIndex };
     let previous = item.previousElementSibling;
     while (previous && !previous.classList.contains("deal-card")) previous = previous.previousElementSibling;
@@ -45,19 +44,45 @@
       after: previous ? previous.dataset.dealId : "",
     };
     if (event.to.dataset.stageKind === "lost" && event.from !== event.to) {
-      const reason = window.prompt(board.dataset.lostPrompt, "");
-      if (reason === null) {
-        snapBack(move);
-        return;
-      }
-      values.lost_reason = reason;
+      askLostReason(item, function (reason) {
+        if (reason === null) {
+          snapBack(move);
+          return;
+        }
+        values.lost_reason = reason;
+        send(item, move, values);
+      });
+      return;
     }
+    send(item, move, values);
+  }
+
+  function send(item, move, values) {
     pending.set(item, move);
     htmx.ajax("POST", item.dataset.moveUrl + window.location.search, {
       source: item,
       values: values,
       swap: "none",
     });
+  }
+
+  /* A drop on a "lost" column asks why in a dialog; ``done`` gets the reason, or null when cancelled. */
+  function askLostReason(item, done) {
+    const dialog = document.getElementById("lost-reason");
+    const form = document.getElementById("lost-reason-form");
+    const input = document.getElementById("lost-reason-input");
+    let reason = null;
+    dialog.querySelector("[data-testid=lost-deal-title]").textContent = item.getAttribute("aria-label");
+    input.value = "";
+    form.onsubmit = function (submit) {
+      submit.preventDefault();
+      reason = input.value.trim();
+      if (!reason) return;
+      bootstrap.Modal.getOrCreateInstance(dialog).hide();
+    };
+    dialog.addEventListener("shown.bs.modal", () => input.focus(), { once: true });
+    dialog.addEventListener("hidden.bs.modal", () => done(reason), { once: true });
+    bootstrap.Modal.getOrCreateInstance(dialog).show();
   }
 
   document.addEventListener("htmx:afterRequest", function (event) {

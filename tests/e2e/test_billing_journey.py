@@ -1,7 +1,7 @@
-"""Selling, in a real Chromium: a salesperson adds a product and a price list, builds a quote with Italian
-VAT for a customer (watching the totals follow), the customer accepts, the order is invoiced, a partial
-payment arrives; the balance shows on the customer's card and the commission on the salesperson's
-statement."""
+"""Selling, in a real Chromium: a salesperson adds a product and a price list, opens a deal for a customer
+and drags it across the board, builds the deal's quote with Italian VAT (watching the totals follow), the
+customer accepts, the order is invoiced, a partial payment arrives; the balance shows on the customer's
+card and the commission on the salesperson's statement."""
 
 import datetime as dt
 import os
@@ -13,6 +13,7 @@ from clientela.billing import commissions
 from clientela.contacts import services as contacts
 from clientela.core.tenancy import workspace_scope
 from clientela.workspaces.roles import Role
+from tests.e2e.test_sales_board_journey import column, drag
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -84,10 +85,27 @@ def test_product_price_list_quote_order_invoice_payment_balance_and_commission(
     item.get_by_role("button", name="Save price").click()
     expect(page.get_by_test_id("price-items")).to_contain_text("€110.00")
 
-    # A quote with live totals: 5 sofas at 120 = 600 + 22 % VAT 132 = 732
-    page.get_by_role("link", name="Quotes").first.click()
-    page.get_by_test_id("new-quote").click()
-    page.get_by_test_id("customer-search").fill("Rossi")
+    # A deal for the customer, dragged on the board from Qualified to Proposal sent
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deals").click()
+    page.get_by_test_id("new-deal").click()
+    deal_form = page.get_by_test_id("deal-form")
+    deal_form.get_by_label("Title").fill("Showroom sofas")
+    deal_form.get_by_test_id("search-company").fill("Rossi")
+    expect(deal_form.get_by_label("Company", exact=True)).to_contain_text("Rossi Arredamenti Srl")
+    deal_form.get_by_label("Company", exact=True).select_option(label="Rossi Arredamenti Srl")
+    deal_form.get_by_label("Amount").fill("600")
+    deal_form.get_by_test_id("save").click()
+    expect(page.get_by_test_id("deal-stage")).to_have_text("Qualified")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Deals").click()
+    deal_card = page.get_by_role("article", name="Showroom sofas")
+    drag(page, deal_card, column(page, "Proposal sent").locator(".board-cards"))
+    expect(column(page, "Proposal sent").get_by_test_id("column-count")).to_have_text("1")
+    expect(column(page, "Proposal sent").get_by_test_id("column-amount")).to_have_text("€600.00")
+    shot(page, tmp_path, "board")
+
+    # The deal's quote, with live totals: 5 sofas at 120 = 600 + 22 % VAT 132 = 732
+    deal_card.get_by_role("link", name="Showroom sofas").click()
+    page.get_by_test_id("deal-new-quote").click()
     expect(page.get_by_test_id("customer")).to_have_value(f"company:{customer.pk}")
     line = page.get_by_test_id("quote-line").first
     line.get_by_label("Product").select_option(label="SOFA-3 · Divano tre posti")
@@ -111,6 +129,11 @@ def test_product_price_list_quote_order_invoice_payment_balance_and_commission(
 
     expect(page.get_by_test_id("document-title")).to_contain_text("Quote Q-")
     expect(page.get_by_test_id("totals").get_by_test_id("total-gross")).to_have_text("€732.00")
+    quote_url = page.url
+    page.goto(f"{live_server.url}/deals/")
+    page.get_by_role("article", name="Showroom sofas").get_by_role("link", name="Showroom sofas").click()
+    expect(page.get_by_test_id("deal-quotes")).to_contain_text("€732.00")
+    page.goto(quote_url)
     page.get_by_test_id("accept-quote").click()
     expect(page.get_by_test_id("document-title")).to_contain_text("Order O-")
     page.get_by_test_id("invoice-order").click()

@@ -1,4 +1,5 @@
-"""The customer card's billing panel: balance, overdue by age, credit limit and recent documents."""
+"""Billing panels: on the customer card, the balance, overdue by age, credit limit and recent documents;
+on a deal's page, its products and quotes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from clientela.billing import selectors
-from clientela.billing.models import DocumentKind
+from clientela.billing.models import Document, DocumentKind
 from clientela.contacts.models import Person
 from clientela.workspaces.roles import Action, Module, role_allows
 
@@ -29,5 +30,22 @@ def balance_panel_context(request: HttpRequest, record: Any) -> dict[str, Any] |
             selectors.document_list(workspace=workspace, kind=DocumentKind.QUOTE, **{key: record}, limit=3)
         ),
         "entity": key,
+        "can_edit": role_allows(membership.role, Module.SALES, Action.EDIT),
+    }
+
+
+def deal_panel_context(request: HttpRequest, deal: Any) -> dict[str, Any] | None:
+    """A deal's products (its lines, for the calculator) and its quotes; hidden from roles without sales."""
+    membership = getattr(request, "membership", None)
+    if membership is None or not role_allows(membership.role, Module.SALES, Action.VIEW):
+        return None
+    workspace = membership.workspace
+    return {
+        "deal_lines": list(selectors.deal_lines(workspace=workspace, deal_id=deal.pk)),
+        "quotes": list(
+            Document.objects.filter(workspace=workspace, kind=DocumentKind.QUOTE, deal=deal).order_by("-pk")[
+                :10
+            ]
+        ),
         "can_edit": role_allows(membership.role, Module.SALES, Action.EDIT),
     }

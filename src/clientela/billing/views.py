@@ -700,6 +700,7 @@ def _editor_context(
 ) -> dict[str, Any]:
     workspace = request.workspace
     settings = services.billing_settings_for(workspace)
+    from_deal, deal_currency = None, ""
     if data is not None:
         rows = _rows_from_post(data)
         customer = data.get("customer", "")
@@ -719,12 +720,19 @@ def _editor_context(
     else:
         rows = [_blank_row()]
         person, company = request.GET.get("person", ""), request.GET.get("company", "")
+        from_deal = _deal_or_none(request, request.GET.get("deal", ""))
+        if from_deal is not None:  # a quote for a deal: its customer, currency and products
+            person = person or str(from_deal.person_id or "")
+            company = company or str(from_deal.company_id or "")
+            rows = [_row_from_deal_line(line) for line in from_deal.billing_lines.all()] or rows
         customer = (
-            f"person:{person}" if person.isdigit() else f"company:{company}" if company.isdigit() else ""
+            f"company:{company}" if company.isdigit() else f"person:{person}" if person.isdigit() else ""
         )
+        if from_deal is not None and from_deal.currency:
+            deal_currency = from_deal.currency
     values = {
         "currency": (data.get("currency") if data else None)
-        or (quote.currency if quote else workspace.default_currency),
+        or (quote.currency if quote else deal_currency or workspace.default_currency),
         "price_list": (data.get("price_list") if data else None)
         or (str(quote.price_list_id or "") if quote else ""),
         "issue_date": (data.get("issue_date") if data else None)
@@ -1005,9 +1013,33 @@ def commission_statements(request: WorkspaceRequest) -> HttpResponse:
 
 
 def _deal(request: WorkspaceRequest, deal_id: int) -> Any:
+    """A deal the member may see (a salesperson: their own), else Deal.DoesNotExist (404)."""
+    from clientela.sales.selectors import deal_get
+
+    return deal_get(workspace=request.workspace, viewer=request.membership, deal_id=deal_id)
+
+
+def _deal_or_none(request: WorkspaceRequest, value: str) -> Any:
+    """The deal named by a ``?deal=`` parameter, if the member may see it."""
     from clientela.sales.models import Deal
 
-    return Deal.objects.select_related("owner").get(workspace=request.workspace, pk=deal_id)
+    if not value.isdigit():
+        return None
+    try:
+        return _deal(request, int(value))
+    except Deal.DoesNotExist:
+        return None
+
+
+def _row_from_deal_line(line: Any) -> dict[str, str]:
+    return {
+        "uid": secrets.token_hex(4),
+        "product": str(line.product_id or ""),
+        "description": line.description,
+        "quantity": f"{line.quantity.normalize():f}",
+        "unit_price": f"{line.unit_price.normalize():f}" if line.unit_price is not None else "",
+        "discount": f"{line.discount_percent.normalize():f}" if line.discount_percent else "",
+    }
 
 
 @workspace_view(S)

@@ -167,6 +167,23 @@ def test_product_price_list_quote_order_invoice_payment_balance_and_commission(
     expect(statement.get_by_test_id("commission")).to_have_text("€7.38")
     expect(statement).to_contain_text(f"Payment of INV-{year}-00001")
 
+    # One sofa comes back: a credit note of 1 of the 5 (120 + 26.40 VAT), the rest still due
+    page.goto(f"{live_server.url}/invoices/")
+    page.get_by_role("link", name=f"INV-{year}-00001").first.click()
+    credit = page.get_by_test_id("credit-note")
+    credit.locator("summary").click()
+    expect(credit.get_by_label("Divano tre posti")).to_have_value("5")
+    credit.get_by_label("Divano tre posti").fill("1")
+    credit.get_by_label("Reason").fill("Returned: damaged in transport")
+    credit.get_by_role("button", name="Issue credit note").click()
+    expect(page.get_by_test_id("document-title")).to_contain_text(f"Credit note CN-{year}")
+    expect(page.get_by_test_id("totals").get_by_test_id("total-gross")).to_have_text("€146.40")
+    page.go_back()
+    page.reload()
+    expect(page.get_by_test_id("amount-due")).to_have_text("€285.60")  # 732 - 300 paid - 146.40 credited
+    page.get_by_test_id("credit-note").locator("summary").click()
+    expect(page.get_by_test_id("credit-note").get_by_label("Divano tre posti")).to_have_value("4")
+
     # On a phone, the quote editor still works
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/quotes/new/?company={customer.pk}")

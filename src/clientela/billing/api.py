@@ -397,7 +397,12 @@ def invoice_issue(request: WorkspaceRequest, document_id: int) -> Document:
 def invoice_credit(request: WorkspaceRequest, document_id: int, payload: CreditNoteIn) -> Status:
     _edit(request)
     invoice = _document(request, document_id, DocumentKind.INVOICE)
-    note = services.invoice_credit(invoice=invoice, actor=request.user, reason=payload.reason)
+    lines = (
+        [services.CreditLineIn(line_id=item.line, quantity=item.quantity) for item in payload.lines]
+        if payload.lines is not None
+        else None
+    )
+    note = services.invoice_credit(invoice=invoice, actor=request.user, reason=payload.reason, lines=lines)
     return Status(201, _document(request, note.pk, DocumentKind.CREDIT_NOTE))
 
 
@@ -526,9 +531,10 @@ def statement_user(request: WorkspaceRequest, user_id: int | None) -> User:
 
 
 def _deal(request: WorkspaceRequest, deal_id: int) -> Any:
-    from clientela.sales.models import Deal
+    """A deal the caller may see (a salesperson: their own), else Deal.DoesNotExist (404)."""
+    from clientela.sales.selectors import deal_get
 
-    return Deal.objects.select_related("owner").get(workspace=request.workspace, pk=deal_id)
+    return deal_get(workspace=request.workspace, viewer=request.membership, deal_id=deal_id)
 
 
 @router.get("/deals/{deal_id}/lines", response=list[DealLineOut], operation_id="billing_deal_line_list")

@@ -419,6 +419,10 @@ class DocumentLine(WorkspaceScopedModel):
     tax = money_field(_("tax"))
     gross = money_field(_("total"))
     cost = money_field(_("cost"))
+    # On a credit note: the invoice line it takes back (part of its quantity, or all of it).
+    credits_line = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_lines"
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -242,6 +242,7 @@ class DocumentPatch(DocumentIn):
 
 
 class LineOut(Schema):
+    id: int
     position: int
     product: int | None = Field(None, alias="product_id")
     description: str
@@ -255,6 +256,9 @@ class LineOut(Schema):
     net: Amount
     tax: Amount
     gross: Amount
+    credits_line: int | None = Field(
+        None, alias="credits_line_id", description="On a credit note: the invoice line it takes back"
+    )
 
 
 class TaxOut(Schema):
@@ -368,8 +372,18 @@ class InvoiceIn(Schema):
     issue: bool = True
 
 
+class CreditLine(Schema):
+    line: int = Field(description="The id of a line of the invoice")
+    quantity: Amount = Field(
+        description="How much of it to take back, at most what earlier credit notes left"
+    )
+
+
 class CreditNoteIn(Schema):
     reason: str = ""
+    lines: list[CreditLine] | None = Field(
+        None, description="What to take back; left out, everything not credited yet"
+    )
 
 
 class PaymentIn(Schema):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -668,24 +669,65 @@ def invoice_issue(*, invoice: Document, actor: User | None) -> Document:
     return invoice
 
 
+@dataclass(frozen=True)
+class CreditLineIn:
+    """Part of an invoice line to take back: ``quantity`` of invoice line ``line_id``."""
+
+    line_id: int
+    quantity: Any
+
+
+def creditable_quantities(invoice: Document) -> dict[int, Decimal]:
+    """What is left to credit of each line of ``invoice``: its quantity minus earlier credit notes'."""
+    credited: dict[int, Decimal] = defaultdict(Decimal)
+    for line_id, quantity in DocumentLine.objects.filter(
+        workspace=invoice.workspace, credits_line__document=invoice
+    ).values_list("credits_line_id", "quantity"):
+        credited[line_id] += quantity
+    return {line.pk: line.quantity - credited[line.pk] for line in invoice.lines.all()}
+
+
 @transaction.atomic
-def invoice_credit(*, invoice: Document, actor: User | None, reason: str = "") -> Document:
-    """Take an issued invoice back with a credit note of all its lines (what the customer paid stays
-    paid: it becomes their credit, to refund or to use)."""
+def invoice_credit(
+    *,
+    invoice: Document,
+    actor: User | None,
+    reason: str = "",
+    lines: Sequence[CreditLineIn] | None = None,
+) -> Document:
+    """Take an issued invoice back with a credit note: ``lines`` chooses what (a quantity of each line,
+    at most what earlier credit notes left); without them, everything not credited yet. What the
+    customer paid stays paid: it becomes their credit, to refund or to use."""
     invoice = _lock(invoice, DocumentKind.INVOICE)
     if invoice.status not in (DocumentStatus.ISSUED, DocumentStatus.PAID):
         raise Conflict(_("Only an issued invoice can be credited."))
-    if invoice.amount_credited >= invoice.gross:
+    remaining = creditable_quantities(invoice)
+    if invoice.amount_credited >= invoice.gross or not any(q > 0 for q in remaining.values()):
         raise Conflict(_("This invoice is already credited in full."))
+    chosen = _credit_choice(remaining, lines)
     note = _copy(
-        invoice, DocumentKind.CREDIT_NOTE, DocumentStatus.ISSUED, actor, timezone.localdate(), retax=False
+        invoice,
+        DocumentKind.CREDIT_NOTE,
+        DocumentStatus.ISSUED,
+        actor,
+        timezone.localdate(),
+        retax=False,
+        quantities=chosen,
     )
     note.notes = reason
     note.exchange_rate = invoice.exchange_rate
     note.issued_at = timezone.now()
     _number(note)
     note.save()
-    invoice.amount_credited = invoice.amount_credited + note.gross
+    note_lines = list(note.lines.order_by("position"))
+    for note_line, invoice_line_id in zip(note_lines, chosen, strict=True):
+        note_line.credits_line_id = invoice_line_id
+    DocumentLine.objects.bulk_update(note_lines, ["credits_line"])
+    credited_in_full = all(remaining[line_id] == chosen.get(line_id, 0) for line_id in remaining)
+    # The last note closes the invoice exactly, whatever cents per-document rounding moved between notes.
+    invoice.amount_credited = (
+        invoice.gross if credited_in_full else min(invoice.gross, invoice.amount_credited + note.gross)
+    )
     _settle(invoice)
     _record_purchase(note, actor, _("Credit note %(number)s: %(total)s"))
     audit_record(
@@ -696,6 +738,32 @@ def invoice_credit(*, invoice: Document, actor: User | None, reason: str = "") -
         summary=note.number,
     )
     return note
+
+
+def _credit_choice(remaining: dict[int, Decimal], lines: Sequence[CreditLineIn] | None) -> dict[int, Decimal]:
+    """Invoice line id -> quantity to credit, in the invoice's order; every bad entry is one error."""
+    if lines is None:
+        return {line_id: quantity for line_id, quantity in remaining.items() if quantity > 0}
+    errors: dict[str, list[str]] = {}
+    asked: dict[int, Decimal] = {}
+    for i, line in enumerate(lines):
+        if line.line_id not in remaining:
+            errors[f"lines.{i}.line"] = [_("Not a line of this invoice.")]
+            continue
+        quantity = _amount(line.quantity, f"lines.{i}.quantity", errors, minimum=Decimal(0))
+        if quantity is None:
+            continue
+        if quantity > remaining[line.line_id]:
+            errors[f"lines.{i}.quantity"] = [
+                _("At most %(quantity)s is left to credit.")
+                % {"quantity": f"{remaining[line.line_id].normalize():f}"}
+            ]
+        elif quantity > 0:
+            asked[line.line_id] = asked.get(line.line_id, Decimal(0)) + quantity
+    if not errors and not asked:
+        errors["lines"] = [_("Choose a quantity to credit on at least one line.")]
+    _raise(errors)
+    return {line_id: asked[line_id] for line_id in remaining if line_id in asked}
 
 
 @transaction.atomic
@@ -993,11 +1061,21 @@ def _save_lines(document: Document, ctx: PricingContext, priced: Sequence[Priced
     )
 
 
-def _priced_from(document: Document, ctx: PricingContext, retax: bool = False) -> list[PricedLine]:
+def _priced_from(
+    document: Document,
+    ctx: PricingContext,
+    retax: bool = False,
+    quantities: dict[int, Decimal] | None = None,
+) -> list[PricedLine]:
     """A document's stored lines as priced lines; with ``retax``, VAT rates are looked up again for
-    the context's date (an invoice applies the rate in force when it is issued)."""
+    the context's date (an invoice applies the rate in force when it is issued). ``quantities`` (line
+    id -> quantity) keeps only those lines, with those quantities (a partial credit note)."""
     lines = []
     for i, line in enumerate(document.lines.select_related("product")):
+        if quantities is not None:
+            if line.pk not in quantities:
+                continue
+            line.quantity = quantities[line.pk]
         rate, key, note = line.tax_rate, line.tax_key, line.tax_note
         if retax:
             rate, key, note = line_tax(ctx, line.tax_category, None, f"lines.{i}")
@@ -1021,9 +1099,16 @@ def _priced_from(document: Document, ctx: PricingContext, retax: bool = False) -
 
 
 def _copy(
-    source: Document, kind: str, status: str, actor: User | None, issue_date: dt.date, retax: bool = True
+    source: Document,
+    kind: str,
+    status: str,
+    actor: User | None,
+    issue_date: dt.date,
+    retax: bool = True,
+    quantities: dict[int, Decimal] | None = None,
 ) -> Document:
-    """A new document of ``kind`` with ``source``'s customer, terms and lines."""
+    """A new document of ``kind`` with ``source``'s customer, terms and lines (``quantities``: only
+    those lines, with those quantities)."""
     settings = billing_settings_for(source.workspace)
     ctx = PricingContext(
         workspace=source.workspace,
@@ -1038,7 +1123,7 @@ def _copy(
         rounding_scope=source.rounding_scope,
         rounding_mode=source.rounding_mode,
     )
-    priced = _priced_from(source, ctx, retax=retax)
+    priced = _priced_from(source, ctx, retax=retax, quantities=quantities)
     _raise(ctx.errors)
     fields = [
         "person",

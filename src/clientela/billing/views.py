@@ -420,6 +420,10 @@ def _document_page(request: WorkspaceRequest, document_id: int, kind: str, **ext
                 }
             ),
         )
+        remaining = services.creditable_quantities(document)
+        context["creditable"] = [
+            (line, remaining[line.pk]) for line in context["lines"] if remaining.get(line.pk, 0) > 0
+        ]
     context.update(extra)
     status = (
         422 if any(getattr(v, "errors", None) for v in context.values() if hasattr(v, "is_bound")) else 200
@@ -562,10 +566,25 @@ def invoice_credit(request: WorkspaceRequest, document_id: int) -> HttpResponse:
         request,
         invoice,
         lambda: services.invoice_credit(
-            invoice=invoice, actor=request.user, reason=request.POST.get("reason", "")
+            invoice=invoice,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            lines=_credit_lines(request.POST),
         ),
         _("Credit note %(number)s issued."),
     )
+
+
+def _credit_lines(data: QueryDict) -> list[services.CreditLineIn] | None:
+    """The form's ``credit-<line id>`` quantities (blank = 0); None when it sent none (all of it)."""
+    lines = [
+        services.CreditLineIn(
+            line_id=int(name.removeprefix("credit-")), quantity=data.get(name, "").strip() or "0"
+        )
+        for name in data
+        if name.startswith("credit-") and name.removeprefix("credit-").isdigit()
+    ]
+    return lines or None
 
 
 @workspace_view(S, EDIT)

@@ -1,6 +1,7 @@
 """Billing over the API: happy paths, validation errors that change nothing, and permissions."""
 
 import datetime as dt
+from decimal import Decimal
 
 from clientela.billing import services
 from clientela.billing.models import Document, Payment
@@ -110,8 +111,22 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(owner_a, api_for, custom
     assert edited.status_code == 409 and edited.json()["code"] == "invoice_issued"
     assert "credit note" in edited.json()["title"]
     assert api.get(f"/api/v1/invoices/{invoice['id']}").json()["notes"] == ""
+    line = invoice["lines"][0]
+    too_many = api.post(
+        f"/api/v1/invoices/{invoice['id']}/credit-note",
+        {"lines": [{"line": line["id"], "quantity": str(Decimal(line["quantity"]) + 1)}]},
+    )
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "lines.0.quantity"
+    part = api.post(
+        f"/api/v1/invoices/{invoice['id']}/credit-note",
+        {"reason": "One hour less", "lines": [{"line": line["id"], "quantity": "1"}]},
+    )
+    assert part.status_code == 201 and part.json()["lines"][0]["credits_line"] == line["id"]
+    assert Decimal(part.json()["lines"][0]["quantity"]) == 1
     note = api.post(f"/api/v1/invoices/{invoice['id']}/credit-note", {"reason": "Wrong price"})
     assert note.status_code == 201 and note.json()["kind"] == "credit_note"
+    assert Decimal(note.json()["lines"][0]["quantity"]) == Decimal(line["quantity"]) - 1  # what was left
+    assert api.post(f"/api/v1/invoices/{invoice['id']}/credit-note", {}).status_code == 409
     assert api.post(f"/api/v1/quotes/{quote['id']}/accept").status_code == 409
 
 

@@ -122,6 +122,58 @@ def test_an_issued_invoice_cannot_be_edited_only_credited(owner_a, ws, quote):
         services.invoice_credit(invoice=invoice, actor=None)
 
 
+def test_a_partial_credit_note_takes_back_part_of_a_line_and_the_next_what_is_left(
+    owner_a, ws, quote, product
+):
+    lines = [
+        services.LineIn(product_id=product().pk, quantity="3"),  # 3 x 150 = 450 + 99
+        services.LineIn(description="Travel", quantity="1", unit_price="100"),  # 100 + 22
+    ]
+    invoice = services.order_invoice(
+        order=services.quote_accept(quote=quote(lines=lines), actor=None).order, actor=None
+    )
+    consulting, travel = invoice.lines.order_by("position")
+    services.payment_register(invoice=invoice, actor=None, amount="200")
+
+    # Bad choices: a line of another document, more than invoiced, nothing at all: refused, nothing stored.
+    for bad, field in [
+        ([services.CreditLineIn(line_id=0, quantity="1")], "lines.0.line"),
+        ([services.CreditLineIn(line_id=consulting.pk, quantity="4")], "lines.0.quantity"),
+        ([services.CreditLineIn(line_id=travel.pk, quantity="-1")], "lines.0.quantity"),
+        ([services.CreditLineIn(line_id=travel.pk, quantity="0")], "lines"),
+    ]:
+        with pytest.raises(ValidationFailed) as exc:
+            services.invoice_credit(invoice=invoice, actor=None, lines=bad)
+        assert field in exc.value.fields
+    assert not Document.objects.filter(kind=DocumentKind.CREDIT_NOTE).exists()
+
+    # One hour of consulting back: 150 + 33 VAT = 183.
+    note = services.invoice_credit(
+        invoice=invoice,
+        actor=None,
+        reason="One hour not done",
+        lines=[services.CreditLineIn(consulting.pk, "1")],
+    )
+    invoice.refresh_from_db()
+    assert (note.net, note.tax, note.gross) == (D("150.00"), D("33.00"), D("183.00"))
+    assert [(n.credits_line_id, n.quantity) for n in note.lines.all()] == [(consulting.pk, D("1"))]
+    assert invoice.amount_credited == D("183.00") and invoice.amount_due == D("288.00")  # 671 - 200 - 183
+    assert services.creditable_quantities(invoice) == {consulting.pk: D("2"), travel.pk: D("1")}
+    with pytest.raises(ValidationFailed) as exc:
+        services.invoice_credit(
+            invoice=invoice, actor=None, lines=[services.CreditLineIn(consulting.pk, "3")]
+        )
+    assert exc.value.fields == {"lines.0.quantity": ["At most 2 is left to credit."]}
+
+    # Without lines: the rest (2 hours and the travel), and the invoice is closed.
+    rest = services.invoice_credit(invoice=invoice, actor=None)
+    invoice.refresh_from_db()
+    assert rest.gross == D("488.00") and invoice.amount_credited == invoice.gross == D("671.00")
+    assert invoice.amount_due == D("-200.00")  # what was paid is the customer's credit
+    with pytest.raises(Conflict):
+        services.invoice_credit(invoice=invoice, actor=None)
+
+
 def test_payments_beyond_the_amount_due_need_to_be_marked_as_credit(owner_a, ws, quote):
     invoice = services.order_invoice(order=services.quote_accept(quote=quote(), actor=None).order, actor=None)
     with pytest.raises(ValidationFailed) as exc:

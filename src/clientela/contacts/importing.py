@@ -42,8 +42,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
-from django.db import connection, models, transaction
-from django.db.models import Q, QuerySet
+from django.db import models, transaction
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Upper
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.text import capfirst
@@ -52,6 +53,7 @@ from django.utils.translation import gettext_lazy
 
 from clientela.contacts import vcard
 from clientela.contacts.exporting import csv_text
+from clientela.contacts.importing_bulk import bulk_insert, max_query_params
 from clientela.contacts.models import (
     Address,
     Channel,
@@ -73,6 +75,8 @@ from clientela.contacts.models import (
 )
 from clientela.contacts.services import (
     _custom_value,  # the one definition of how a custom value is validated
+    company_search_text,
+    person_search_text,
     search_text_for,
     tag_get_or_create,
     vat_normalise,
@@ -90,7 +94,7 @@ logger = logging.getLogger(__name__)
 ENTITIES = ("person", "company")
 SKIP, UPDATE, CREATE = "skip", "update", "create"
 DUPLICATE_POLICIES = (SKIP, UPDATE, CREATE)
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 PREVIEW_ROWS = 20
 MAX_KEPT_ERRORS = 5000  # failed_count counts them all; the report lists the first ones
 SAMPLE_BYTES = 256 * 1024
@@ -1749,26 +1753,30 @@ class _Writer:
 
     @staticmethod
     def find_existing(workspace: Workspace, entity: str, rows: list[ParsedRow]) -> dict[str, int]:
-        """Duplicate key -> id of the live record that has it."""
+        """Duplicate key -> id of the live record that has it (the oldest contact point wins)."""
         key = entity
         live = {f"{key}__isnull": False, f"{key}__deleted_at__isnull": True}
         found: dict[str, int] = {}
-        emails = {e for r in rows for e in r.emails}
-        phones = {p for r in rows for p, _raw in r.phones}
-        if emails:
-            for email, owner in (
-                Email.objects.filter(workspace=workspace, email__in=emails, **live)
-                .order_by("id")
-                .values_list("email", f"{key}_id")
-            ):
-                found.setdefault(f"e:{email}", owner)
-        if phones:
-            for e164, owner in (
-                Phone.objects.filter(workspace=workspace, e164__in=phones, **live)
-                .order_by("id")
-                .values_list("e164", f"{key}_id")
-            ):
-                found.setdefault(f"p:{e164}", owner)
+        emails = sorted({e for r in rows for e in r.emails})
+        phones = sorted({p for r in rows for p, _raw in r.phones})
+        matches: list[tuple[int, str, int]] = []  # (contact point id, key, owner id)
+        for part in _slices(emails):
+            matches += [
+                (pk, f"e:{email}", owner)
+                for pk, email, owner in Email.objects.filter(workspace=workspace, email__in=part, **live)
+                .values_list("id", "email", f"{key}_id")
+                .order_by()
+            ]
+        for part in _slices(phones):
+            matches += [
+                (pk, f"p:{e164}", owner)
+                for pk, e164, owner in Phone.objects.filter(workspace=workspace, e164__in=part, **live)
+                .values_list("id", "e164", f"{key}_id")
+                .order_by()
+            ]
+        matches.sort()  # the oldest contact point with a key decides whose it is
+        for _pk, match_key, owner in matches:
+            found.setdefault(match_key, owner)
         if entity == "company":
             vats = {r.values["vat_number"] for r in rows if r.values.get("vat_number")}
             names = {r.values["name"] for r in rows if r.values.get("name")}
@@ -1788,26 +1796,44 @@ class _Writer:
     def _create(self, rows: list[ParsedRow]) -> int:
         if not rows:
             return 0
-        records = []
+        records: list[_Row] = []
         for row in rows:
-            record = self.model(**row.values)
-            record.workspace = self.workspace
-            record.import_batch = self.import_
-            record.custom = row.custom
-            if isinstance(record, Person) and row.company_name:
-                record.company_id = self.company_ids[_fold_name(row.company_name)]
-            record.search_text = search_text_for(record, row.emails, row.company_name)
+            record = {
+                **row.values,
+                "workspace_id": self.workspace.pk,
+                "import_batch_id": self.import_.pk,
+                "search_text": self._search_text(row),
+            }
+            if row.custom:
+                record["custom"] = row.custom
+            if row.company_name:
+                record["company_id"] = self.company_ids[_fold_name(row.company_name)]
             records.append(record)
-        fast_insert_records(records)
+        bulk_insert(self.model, records, ids=True)
         emails, phones, addresses, links = [], [], [], []
         for record, row in zip(records, rows, strict=True):
-            emails += self._emails(record.pk, row.emails, primary=True)
-            phones += self._phones(record.pk, row.phones, primary=True)
+            pk = record["id"]
+            emails += self._emails(pk, row.emails, primary=True)
+            phones += self._phones(pk, row.phones, primary=True)
             if row.address:
-                addresses.append(self._address(record.pk, row.address, primary=True))
-            links += self._links(record.pk, {self.tag_ids[t.casefold()] for t in row.tags})
-        self._insert(emails, phones, addresses, links)
+                addresses.append(self._address(pk, row.address, primary=True))
+            links += self._links(pk, {self.tag_ids[t.casefold()] for t in row.tags})
+        self._insert(emails, phones, addresses, links, ids=False)
         return len(records)
+
+    def _search_text(self, row: ParsedRow) -> str:
+        values = row.values
+        if self.entity == "person":
+            return person_search_text(
+                values.get("first_name", ""),
+                values.get("last_name", ""),
+                values.get("job_title", ""),
+                row.company_name,
+                row.emails,
+            )
+        return company_search_text(
+            values.get("name", ""), values.get("legal_name", ""), values.get("vat_number", ""), row.emails
+        )
 
     # Contact points and tag links are plain rows (column -> value): no model instance per row.
 
@@ -1839,16 +1865,13 @@ class _Writer:
         return [{"workspace_id": self.workspace.pk, key: owner_id, "tag_id": t} for t in tag_ids]
 
     def _insert(
-        self,
-        emails: list[_Row],
-        phones: list[_Row],
-        addresses: list[_Row],
-        links: list[_Row],
+        self, emails: list[_Row], phones: list[_Row], addresses: list[_Row], links: list[_Row], *, ids: bool
     ) -> None:
-        fast_insert(Email, emails)
-        fast_insert(Phone, phones)
-        fast_insert(Address, addresses)
-        fast_insert(PersonTag if self.entity == "person" else CompanyTag, links, ignore_conflicts=True)
+        """Write new contact points (with their ids when ``ids``: an update records them) and tag links."""
+        bulk_insert(Email, emails, ids=ids)
+        bulk_insert(Phone, phones, ids=ids)
+        bulk_insert(Address, addresses, ids=ids)
+        bulk_insert(PersonTag if self.entity == "person" else CompanyTag, links, ignore_conflicts=True)
 
     # updating
 
@@ -1940,7 +1963,7 @@ class _Writer:
             new_links += self._links(record.pk, added_tags)
         if to_save:
             self.model.objects.bulk_update(to_save, sorted(changed_fields | {"search_text", "updated_at"}))
-        self._insert(new_emails, new_phones, new_addresses, new_links)
+        self._insert(new_emails, new_phones, new_addresses, new_links, ids=True)
         AuditEvent.objects.bulk_create(
             [
                 AuditEvent(
@@ -1971,6 +1994,12 @@ class _Writer:
     # names to ids
 
     def _resolve_companies(self, names: list[str]) -> None:
+        """Company name -> id for every name, creating the companies nobody has yet.
+
+        A name matches a company of the same name, else one whose name differs only in case (the
+        oldest first in both cases), like ``name__iexact``, in one query on the (workspace, UPPER(name))
+        index.
+        """
         wanted: dict[str, str] = {}
         for name in names:  # in file order: the first spelling of a new company is the one kept
             wanted.setdefault(_fold_name(name), name)
@@ -1980,26 +2009,34 @@ class _Writer:
         if len(self.company_ids) > self.CACHE_LIMIT:
             self.company_ids.clear()
             missing = list(wanted)
-        live = Company.objects.filter(workspace=self.workspace)
-        for pk, name in (
-            live.filter(name__in=[wanted[k] for k in missing]).order_by("id").values_list("pk", "name")
-        ):
+        found: list[tuple[int, str]] = []
+        for part in _slices([wanted[k] for k in missing]):
+            found += (
+                Company.objects.filter(workspace=self.workspace)
+                .alias(upper_name=Upper("name"))
+                .filter(upper_name__in=[Upper(Value(name)) for name in part])
+                .values_list("pk", "name")
+                .order_by()
+            )
+        found.sort()
+        exact = {wanted[k] for k in missing}
+        for pk, name in found:
+            if name in exact:
+                self.company_ids.setdefault(_fold_name(name), pk)
+        for pk, name in found:
             self.company_ids.setdefault(_fold_name(name), pk)
         missing = [k for k in missing if k not in self.company_ids]
-        for start in range(0, len(missing), 50):
-            condition = Q()
-            for key in missing[start : start + 50]:
-                condition |= Q(name__iexact=wanted[key])
-            for pk, name in live.filter(condition).order_by("id").values_list("pk", "name"):
-                self.company_ids.setdefault(_fold_name(name), pk)
-        missing = [k for k in missing if k not in self.company_ids]
-        companies = []
-        for key in missing:
-            company = Company(workspace=self.workspace, name=wanted[key], import_batch=self.import_)
-            company.search_text = search_text_for(company, [])
-            companies.append(company)
-        fast_insert_records(companies)
-        self.company_ids.update({_fold_name(c.name): c.pk for c in companies})
+        companies: list[_Row] = [
+            {
+                "workspace_id": self.workspace.pk,
+                "name": wanted[key],
+                "import_batch_id": self.import_.pk,
+                "search_text": company_search_text(wanted[key], "", "", []),
+            }
+            for key in missing
+        ]
+        bulk_insert(Company, companies, ids=True)
+        self.company_ids.update({_fold_name(c["name"]): c["id"] for c in companies})
 
     def _resolve_tags(self, names: set[str]) -> None:
         if len(self.tag_ids) > self.CACHE_LIMIT:
@@ -2010,86 +2047,13 @@ class _Writer:
 
 
 _PLACE = ("street", "city", "postal_code", "region", "country")
-# Field types whose Python value is already what the database driver takes.
-_PLAIN_TYPES = {
-    "CharField", "TextField", "SlugField", "BooleanField", "ForeignKey", "IntegerField", "BigIntegerField",
-    "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
-}  # fmt: skip
 
 
-def fast_insert(model: type[models.Model], rows: list[_Row], *, ignore_conflicts: bool = False) -> None:
-    """``bulk_create`` for plain rows, without Django's per-value SQL compilation (which costs more than
-    the database does) and without a model instance per row.
-
-    ``rows`` map attribute names (``person_id``) to values; missing fields take their default. One
-    multi-row ``INSERT ... RETURNING id`` per chunk writes each new id into its row (``ON CONFLICT DO
-    NOTHING`` instead when ``ignore_conflicts``). Plain INSERTs, not PostgreSQL's COPY: COPY is refused
-    on a table under row-level security. No ``save()``, no signals.
-    """
-    if not rows:
-        return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    now = timezone.now()
-    defaults: list[Any] = []
-    for model_field in fields:
-        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
-            defaults.append(now)
-        elif model_field.has_default() and callable(model_field.default):
-            defaults.append(model_field.get_default)  # called per row: a fresh dict or list each time
-        else:
-            defaults.append(model_field.get_default())
-    prepared = [f.get_internal_type() not in _PLAIN_TYPES for f in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    ending = " ON CONFLICT DO NOTHING" if ignore_conflicts else f" RETURNING {quote(str(meta.pk.column))}"
-    per_statement = max(1, _max_query_params() // len(fields))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        params: list[Any] = []
-        for row in chunk:
-            for model_field, default, prepare in zip(fields, defaults, prepared, strict=True):
-                if model_field.attname in row:
-                    value = row[model_field.attname]
-                else:
-                    value = default() if callable(default) else default
-                params.append(model_field.get_db_prep_save(value, connection) if prepare else value)
-        # Table and column names come from the model, every value is a bound parameter.
-        values = ", ".join([placeholders] * len(chunk))
-        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{ending}"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if not ignore_conflicts:
-                for row, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                    row["id"] = pk
-
-
-def fast_insert_records(records: Sequence[Person | Company]) -> None:
-    """Insert model instances with ``fast_insert`` and give them their ids."""
-    if not records:
-        return
-    now = timezone.now()
-    for record in records:
-        record.created_at = record.updated_at = now
-    fields = [f.attname for f in records[0]._meta.concrete_fields if not f.primary_key]
-    rows = [{name: getattr(record, name) for name in fields} for record in records]
-    fast_insert(type(records[0]), rows)
-    for record, row in zip(records, rows, strict=True):
-        record.pk = row["id"]
-        record._state.adding = False
-
-
-@functools.cache
-def _max_query_params() -> int:
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        try:
-            return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-        except (AttributeError, sqlite3.Error):
-            return 999
-    return 65_000
+def _slices(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``values`` in parts small enough for one ``IN (...)`` of a statement."""
+    size = max(1, max_query_params() - 100)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _jsonable(value: Any) -> Any:

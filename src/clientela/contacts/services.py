@@ -761,15 +761,20 @@ def _save_contact_points(record: Person | Company, points: _CleanPoints) -> None
 def search_text_for(record: Person | Company, emails: Iterable[str], company_name: str = "") -> str:
     """The folded text the search engines index: names, company, emails, VAT with and without prefix."""
     if isinstance(record, Person):
-        parts = [record.first_name, record.last_name, record.job_title, company_name]
-    else:
-        parts = [
-            record.name,
-            record.legal_name,
-            record.vat_number,
-            record.vat_number[2:],
-            digits(record.vat_number),
-        ]
+        return person_search_text(record.first_name, record.last_name, record.job_title, company_name, emails)
+    return company_search_text(record.name, record.legal_name, record.vat_number, emails)
+
+
+def person_search_text(
+    first_name: str, last_name: str, job_title: str, company_name: str, emails: Iterable[str]
+) -> str:
+    """``search_text_for`` a person, from plain values (an import writes rows, not model instances)."""
+    return fold(" ".join([first_name, last_name, job_title, company_name, *emails]))
+
+
+def company_search_text(name: str, legal_name: str, vat_number: str, emails: Iterable[str]) -> str:
+    """``search_text_for`` a company, from plain values."""
+    parts = [name, legal_name, vat_number, vat_number[2:], digits(vat_number)]
     return fold(" ".join([*parts, *emails]))
 
 

@@ -78,7 +78,7 @@ def person_list(
     ``lifecycle_stage``, ``company``, ``city``, ``country``, ``created_from``/``created_to``,
     ``custom.<key>``; sorted by ``name``, ``-name``, ``created`` or ``-created``; keyset-paginated."""
     _view(request)
-    page = selectors.customer_list(
+    page = selectors.customer_rows(
         workspace=request.workspace, user=request.user, query=selectors.ListQuery.parse("person", request.GET)
     )
     return {"results": page.items, "next": page.next_cursor}
@@ -183,7 +183,7 @@ def company_list(
     tag: str = "",
 ) -> dict:
     _view(request)
-    page = selectors.customer_list(
+    page = selectors.customer_rows(
         workspace=request.workspace,
         user=request.user,
         query=selectors.ListQuery.parse("company", request.GET),
@@ -261,7 +261,7 @@ def search(request: WorkspaceRequest, q: str, limit: int = 10) -> dict:
     results = {}
     for entity, key in (("person", "people"), ("company", "companies")):
         query = selectors.ListQuery(entity=entity, q=q, page_size=limit)
-        results[key] = selectors.customer_list(
+        results[key] = selectors.customer_rows(
             workspace=request.workspace, user=request.user, query=query
         ).items
     return results

@@ -124,11 +124,15 @@ class PersonOut(Schema):
     updated_at: dt.datetime
 
     @staticmethod
-    def resolve_emails(obj: Person) -> list[str]:
+    def resolve_emails(obj: Person | dict[str, Any]) -> list[str]:
+        if isinstance(obj, dict):  # a row of selectors.customer_rows, already in this shape
+            return obj["emails"]
         return [e.email for e in obj.emails.all()]
 
     @staticmethod
-    def resolve_tags(obj: Person) -> list[str]:
+    def resolve_tags(obj: Person | dict[str, Any]) -> list[str]:
+        if isinstance(obj, dict):
+            return obj["tags"]
         return [t.name for t in obj.tags.all()]
 
 
@@ -188,11 +192,15 @@ class CompanyOut(Schema):
     updated_at: dt.datetime
 
     @staticmethod
-    def resolve_emails(obj: Company) -> list[str]:
+    def resolve_emails(obj: Company | dict[str, Any]) -> list[str]:
+        if isinstance(obj, dict):  # a row of selectors.customer_rows, already in this shape
+            return obj["emails"]
         return [e.email for e in obj.emails.all()]
 
     @staticmethod
-    def resolve_tags(obj: Company) -> list[str]:
+    def resolve_tags(obj: Company | dict[str, Any]) -> list[str]:
+        if isinstance(obj, dict):
+            return obj["tags"]
         return [t.name for t in obj.tags.all()]
 
 

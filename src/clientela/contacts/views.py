@@ -27,13 +27,13 @@ from clientela.contacts.forms import (
     SavedViewForm,
 )
 from clientela.contacts.models import (
-    Channel,
     Company,
     CustomField,
     LifecycleStage,
     Person,
     SavedView,
 )
+from clientela.contacts.tables import CHOICES, INLINE_FIELDS, field_display, inline_cell, table_rows
 from clientela.core.errors import ApplicationError, ValidationFailed
 from clientela.timeline.models import Kind
 from clientela.timeline.services import interaction_record
@@ -68,16 +68,6 @@ COMPANY_COLUMNS = {
     "created_at": _("Created"),
 }
 DEFAULT_COMPANY_COLUMNS = ["vat_number", "industry", "email", "phone", "owner", "tags"]
-# Cells that can be edited in place, with the input they need.
-INLINE_FIELDS = {
-    "job_title": "text",
-    "lifecycle_stage": "select",
-    "preferred_channel": "select",
-    "first_name": "text",
-    "last_name": "text",
-    "source_channel": "text",
-}
-CHOICES = {"lifecycle_stage": LifecycleStage.choices, "preferred_channel": Channel.choices}
 
 
 # --- lists ----------------------------------------------------------------------------------------
@@ -97,40 +87,43 @@ def _list(request: WorkspaceRequest, entity: str) -> HttpResponse:
             params.update(QueryDict(urlencode(saved.query, doseq=True)))
     try:
         query = selectors.ListQuery.parse(entity, params)
-        page = selectors.customer_list(workspace=request.workspace, user=request.user, query=query)
+        page = selectors.customer_rows(workspace=request.workspace, user=request.user, query=query)
     except ValidationFailed as exc:
         messages.error(request, " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message)
         query = selectors.ListQuery(entity=entity)
-        page = selectors.customer_list(workspace=request.workspace, user=request.user, query=query)
+        page = selectors.customer_rows(workspace=request.workspace, user=request.user, query=query)
     all_columns = PERSON_COLUMNS if entity == "person" else COMPANY_COLUMNS
     columns = [c for c in params.getlist("col") if c in all_columns] or (
         DEFAULT_PERSON_COLUMNS if entity == "person" else DEFAULT_COMPANY_COLUMNS
     )
+    can_edit = _can_edit(request)
     query_params = query.as_params()
     next_url = None
     if page.next_cursor:
         next_url = "?" + urlencode({**query_params, "col": columns, "cursor": page.next_cursor}, doseq=True)
-    context = {
+    context: dict[str, Any] = {
         "entity": entity,
         "page": page,
+        "rows": table_rows(page.items, entity=entity, columns=columns, can_edit=can_edit),
+        "can_edit": can_edit,
+        "next_url": next_url,
+    }
+    if request.htmx and request.GET.get("cursor"):  # "load more": the next rows only
+        return render(request, "contacts/partials/list_rows.html", context)
+    context |= {
         "query": query,
         "columns": columns,
         "all_columns": all_columns,
-        "next_url": next_url,
         "query_string": urlencode({**query_params, "col": columns}, doseq=True),
         "query_json": json.dumps({**query_params, "col": columns}),
         "saved_views": selectors.saved_view_list(
             workspace=request.workspace, user=request.user, entity=entity
         ),
-        "members": member_list(workspace=request.workspace),
+        "owners": [(str(m.user_id), str(m.user)) for m in member_list(workspace=request.workspace)],
         "tags": selectors.tag_list(workspace=request.workspace),
         "stages": LifecycleStage.choices,
-        "can_edit": _can_edit(request),
         "custom_fields": selectors.custom_field_list(workspace=request.workspace, entity=entity),
-        "inline_fields": INLINE_FIELDS,
     }
-    if request.htmx and request.GET.get("cursor"):
-        return render(request, "contacts/partials/list_rows.html", context)
     if request.htmx and request.htmx.target == "list-results":
         return render(request, "contacts/partials/list_results.html", context)
     return render(request, "contacts/pages/list.html", context)
@@ -446,8 +439,8 @@ def person_cell(request: WorkspaceRequest, person_id: int, field: str) -> HttpRe
             context["error"] = " ".join(m for msgs in exc.fields.values() for m in msgs) or exc.message
             context["value"] = request.POST.get("value", "")
             return render(request, "contacts/partials/cell_edit.html", context, status=422)
-        context["value"] = getattr(person, field)
-        return render(request, "contacts/partials/cell.html", context)
+        url = reverse("contacts:person_cell", args=[person.pk, field])
+        return HttpResponse(inline_cell(url, person.pk, field, field_display(person, field)))
     return render(request, "contacts/partials/cell_edit.html", context)
 
 

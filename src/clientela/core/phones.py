@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
@@ -32,8 +34,12 @@ def to_e164_or_none(raw: str, region: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=8192)
 def display(e164: str) -> str:
-    """The international format for display: +39 02 3661 8300."""
+    """The international format for display: +39 02 3661 8300.
+
+    Cached: parsing costs ~20 us and a list page shows 50 of them, mostly the same ones again and again.
+    """
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:

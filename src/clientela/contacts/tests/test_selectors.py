@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clientela.contacts import selectors, services
+from clientela.contacts.models import Person
 from clientela.contacts.selectors import ListQuery
 from clientela.core.tenancy import workspace_scope
 from clientela.timeline.models import Interaction
@@ -141,3 +142,53 @@ def test_card_and_timeline_cost_the_same_with_10_or_2000_interactions(owner_a, m
     big_queries, big_rows, cursor = card_queries(big)
     assert small_queries == big_queries <= 8
     assert (small_rows, big_rows) == (1, 25) and cursor
+
+
+def test_rows_are_the_api_shape_of_the_records(owner_a, people, make_person, in_workspace, member_factory):
+    """``customer_rows`` (lists, API) gives what the schemas make of ``customer_list``'s records."""
+    from clientela.contacts.schemas import CompanyOut, PersonOut
+
+    ws = owner_a.workspace
+    nameless_owner = member_factory(ws, email="no.name@example.it").user
+    nameless_owner.full_name = ""
+    nameless_owner.save()
+    with in_workspace(ws):
+        services.person_update(person=people[0], actor=None, attributes={"owner": owner_a.user.pk})
+        services.person_update(person=people[1], actor=None, attributes={"owner": nameless_owner.pk})
+        services.tag_assign(workspace=ws, records=[people[0]], names=["VIP", "Alpha"])
+        services.tag_assign(workspace=ws, records=[people[0].company], names=["Key"])
+        services.company_update(
+            company=people[0].company,
+            actor=None,
+            attributes={},
+            contact=services.ContactPoints(emails=["a@acme.it"]),
+        )
+    nameless = make_person(
+        "No", "Name", emails=["b@x.it", "a@x.it"], phones=["+36 1 234 5678", "+39 02 3661 8300"]
+    )
+    Person.objects.filter(pk=nameless.pk).update(first_name="", last_name="")  # as an import may leave it
+    for entity, schema in (("person", PersonOut), ("company", CompanyOut)):
+        for params in ({"sort": "-created"}, {"q": "ross"}, {"q": "a@x.it"}):
+            query = ListQuery.parse(entity, params)
+            records = selectors.customer_list(workspace=ws, user=owner_a.user, query=query)
+            rows = selectors.customer_rows(workspace=ws, user=owner_a.user, query=query)
+            expected = [schema.model_validate(r).model_dump() for r in records.items]
+            assert [schema.model_validate(r).model_dump() for r in rows.items] == expected, (entity, params)
+            assert rows.next_cursor == records.next_cursor
+
+
+def test_rows_cost_four_queries_whatever_they_hold(owner_a, make_person, in_workspace):
+    ws = owner_a.workspace
+    for i in range(30):
+        person = make_person(
+            f"P{i}", "Rossi", emails=[f"p{i}@x.it", f"q{i}@x.it"], phones=["+39 02 3661 8300"]
+        )
+        with in_workspace(ws):
+            services.tag_assign(workspace=ws, records=[person], names=["VIP", f"T{i}"])
+    with CaptureQueriesContext(connection) as ctx:
+        page = selectors.customer_rows(
+            workspace=ws, user=owner_a.user, query=ListQuery(entity="person", page_size=25)
+        )
+    assert len(page.items) == 25 and page.next_cursor
+    assert page.items[0]["tags"] == ["T0", "VIP"] and len(page.items[0]["emails"]) == 2
+    assert len(ctx.captured_queries) == 4

@@ -1,5 +1,8 @@
 """The pages: list, filters, card, quick log, inline edit, bulk delete with undo, forms."""
 
+import re
+from html import unescape as html_unescape
+
 from clientela.contacts.models import Person
 from clientela.timeline.models import Interaction
 from clientela.workspaces.roles import Role
@@ -130,3 +133,56 @@ def test_card_page_query_count_is_pinned(owner_a, make_person, client_for, djang
     client.get(f"/people/{person.pk}/")  # warm the session and the default pipeline
     with django_assert_max_num_queries(17):
         assert client.get(f"/people/{person.pk}/").status_code == 200
+
+
+def _full_people(owner_a, make_person, count):
+    """People with everything a list row shows: company, owner, tags, emails, phones."""
+    from clientela.contacts import services
+
+    ws = owner_a.workspace
+    acme = services.company_create(workspace=ws, actor=None, attributes={"name": "Acme <Impianti>"})
+    people = []
+    for i in range(count):
+        person = make_person(
+            f"P{i}", "Rossi", emails=[f"p{i}@x.it"], phones=["+39 02 3661 8300"], company=acme.pk
+        )
+        services.person_update(person=person, actor=None, attributes={"owner": owner_a.user.pk})
+        services.tag_assign(workspace=ws, records=[person], names=["VIP", "<b>bold</b>"])
+        people.append(person)
+    return people
+
+
+def test_list_page_query_count_is_pinned(owner_a, make_person, client_for, django_assert_max_num_queries):
+    """The list page in a fixed number of queries, whatever its rows hold."""
+    _full_people(owner_a, make_person, 30)
+    client = client_for(owner_a)
+    client.get("/people/")  # warm the session
+    with django_assert_max_num_queries(11):
+        page = client.get("/people/?sort=-created&col=company&col=email&col=phone&col=owner&col=tags")
+    html = page.content.decode()
+    assert html.count('<a href="mailto:p') == 30 and html.count("+39 02 3661 8300") == 30
+    assert "Acme &lt;Impianti&gt;" in html and "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold" not in html
+    first = client.get("/people/?sort=-created&page_size=10").content.decode()
+    more = re.search(r'hx-get="(\?[^"]+)"', first)
+    assert more is not None
+    with django_assert_max_num_queries(7):  # "load more": session, user, membership and the rows
+        rows = client.get("/people/" + html_unescape(more.group(1)), HTTP_HX_REQUEST="true").content.decode()
+    assert rows.count("<tr>") == 20 and "P19 Rossi" in rows and "P20 Rossi" not in rows
+
+
+def test_list_api_query_count_is_pinned(owner_a, make_person, api_for, django_assert_max_num_queries):
+    _full_people(owner_a, make_person, 30)
+    api = api_for(owner_a)
+    api.get("/api/v1/people")
+    with django_assert_max_num_queries(6):
+        results = api.get("/api/v1/people?sort=-created&page_size=25").json()["results"]
+    assert len(results) == 25 and results[0]["tags"] == ["<b>bold</b>", "VIP"]
+    assert results[0]["company"]["name"] == "Acme <Impianti>" and results[0]["owner"]["id"] == owner_a.user.pk
+
+
+def test_inline_cell_after_a_save_is_the_cell_of_the_list(owner_a, make_person, client_for):
+    person = make_person(lifecycle_stage="lead")
+    client = client_for(owner_a)
+    saved = client.post(f"/people/{person.pk}/cell/lifecycle_stage/", {"value": "customer"}).content.decode()
+    assert saved.startswith('<td class="editable-cell"') and ">Customer<" in saved
+    assert saved in client.get("/people/").content.decode()

@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import csv
 import datetime as dt
 import functools
 import io
 import logging
+import queue
 import re
+import threading
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -42,7 +45,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet, Value
 from django.db.models.functions import Upper
 from django.utils import timezone, translation
@@ -96,6 +99,7 @@ SKIP, UPDATE, CREATE = "skip", "update", "create"
 DUPLICATE_POLICIES = (SKIP, UPDATE, CREATE)
 BATCH_SIZE = 2000
 PREVIEW_ROWS = 20
+CACHE_LIMIT = 20_000  # entries of each per-import lookup cache (company names, folded cells)
 MAX_KEPT_ERRORS = 5000  # failed_count counts them all; the report lists the first ones
 SAMPLE_BYTES = 256 * 1024
 PROGRESS_EVERY = 5000
@@ -1219,6 +1223,9 @@ class _RowParser:
             custom_field.workspace = workspace  # money values read its currency
         self.members = _member_lookup(workspace)
         self.handlers = [(c.index, c.header, self._handler(c.target)) for c in columns]
+        # Countries, choices, tags and owners repeat from row to row: their folded text is kept.
+        self.folded: dict[str, str] = {}
+        self.tag_lists: dict[str, list[str]] = {}
         name_targets = ("first_name", "last_name", "full_name", "name")
         self.name_column = next((c.header for c in columns if c.target in name_targets), "")
 
@@ -1286,17 +1293,26 @@ class _RowParser:
     def _company_name(self, raw: str, row: ParsedRow) -> None:
         row.company_name = _limited(" ".join(raw.split()), 200)
 
+    def _fold(self, raw: str) -> str:
+        folded = self.folded.get(raw)
+        if folded is None:
+            if len(self.folded) > CACHE_LIMIT:
+                self.folded.clear()
+            folded = self.folded[raw] = fold(raw)
+        return folded
+
     def _emails(self, raw: str, row: ParsedRow) -> None:
         bad = []
-        for item in re.split(r"\s*(?:;|,|:::|\s)\s*", raw):
+        for item in _EMAIL_SEPARATORS.split(raw) if _EMAIL_SEPARATOR_CHARS.search(raw) else [raw]:
             email = item.strip().strip("<>").removeprefix("mailto:").lower()
             if not email:
                 continue
-            try:
-                validate_email(email)
-            except ValidationError:
-                bad.append(item)
-                continue
+            if not (len(email) <= 254 and _PLAIN_EMAIL.fullmatch(email)):
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    bad.append(item)
+                    continue
             if email not in row.emails:
                 row.emails.append(email)
         if bad:
@@ -1304,7 +1320,7 @@ class _RowParser:
 
     def _phones(self, raw: str, row: ParsedRow) -> None:
         bad = []
-        for item in re.split(r"\s*(?:;|:::|\n)\s*", raw):
+        for item in _PHONE_SEPARATORS.split(raw) if _PHONE_SEPARATOR_CHARS.search(raw) else [raw]:
             if not item.strip():
                 continue
             try:
@@ -1318,8 +1334,14 @@ class _RowParser:
             raise _Invalid(" ".join(bad))
 
     def _tags(self, raw: str, row: ParsedRow) -> None:
-        for item in re.split(r"\s*(?:;|,|:::)\s*", raw):
-            name = " ".join(item.strip().lstrip("*").split())[:60]
+        names = self.tag_lists.get(raw)
+        if names is None:
+            if len(self.tag_lists) > CACHE_LIMIT:
+                self.tag_lists.clear()
+            names = self.tag_lists[raw] = [
+                " ".join(item.strip().lstrip("*").split())[:60] for item in _TAG_SEPARATORS.split(raw)
+            ]
+        for name in names:
             if name and name.casefold() not in {t.casefold() for t in row.tags}:
                 row.tags.append(name)
 
@@ -1332,14 +1354,14 @@ class _RowParser:
         row.values["birth_date"] = value
 
     def _owner(self, raw: str, row: ParsedRow) -> None:
-        user_id = self.members.get(raw.strip().lower()) or self.members.get(fold(raw))
+        user_id = self.members.get(raw.strip().lower()) or self.members.get(self._fold(raw))
         if user_id is None:
             message = _("No member of this workspace is “%(value)s” (give their email).")
             raise _Invalid(message % {"value": raw})
         row.values["owner_id"] = user_id
 
     def _language(self, raw: str, row: ParsedRow) -> None:
-        code = _languages().get(fold(raw)) or _languages().get(
+        code = _languages().get(self._fold(raw)) or _languages().get(
             raw.strip().lower().replace("_", "-").split("-")[0]
         )
         if code is None:
@@ -1347,7 +1369,7 @@ class _RowParser:
         row.values["language"] = code
 
     def _country(self, raw: str, row: ParsedRow) -> None:
-        code = _countries().get(fold(raw))
+        code = _countries().get(self._fold(raw))
         if code is None:
             raise _Invalid(
                 _("“%(value)s” is not a country; use a two-letter code such as IT.") % {"value": raw}
@@ -1379,7 +1401,7 @@ class _RowParser:
         self._choice("size", _choice_lookup(self.entity, "size"), raw, row)
 
     def _choice(self, name: str, lookup: dict[str, str], raw: str, row: ParsedRow) -> None:
-        value = lookup.get(fold(raw))
+        value = lookup.get(self._fold(raw))
         if value is None:
             labels = ", ".join(
                 str(label)
@@ -1396,6 +1418,19 @@ class _RowParser:
             row.custom[custom_field.key] = _custom_value(custom_field, value)
         except ValueError as exc:
             raise _Invalid(str(exc)) from None
+
+
+# Splitting a cell into several emails, phones or tags; most cells hold one, and skip the split.
+_EMAIL_SEPARATORS = re.compile(r"\s*(?:;|,|:::|\s)\s*")
+_EMAIL_SEPARATOR_CHARS = re.compile(r"[;,:\s]")
+_PHONE_SEPARATORS = re.compile(r"\s*(?:;|:::|\n)\s*")
+_PHONE_SEPARATOR_CHARS = re.compile(r"[;:\n]")
+_TAG_SEPARATORS = re.compile(r"\s*(?:;|,|:::)\s*")
+# An address Django's validate_email accepts for sure (dot-atom local part, ASCII host names, a
+# letters-only top-level domain): checked with one regular expression, anything else by Django.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
 
 
 def _limited(value: str, limit: int | None) -> str:
@@ -1598,18 +1633,84 @@ def _write(import_: Import, parser: _RowParser) -> None:
     _set_phase(import_, "writing")
     all_or_nothing = not import_.options.get("valid_rows_only")
     writer = _Writer(import_)
-    start = import_.processed_rows
+    batches = _parsed_batches(import_, parser, skip=import_.processed_rows)
+    # With no transaction around the run (the worker), the next batches are read and parsed in a
+    # thread while this one is written: the database works while Python parses. Inside a caller's
+    # transaction everything stays in the caller's thread, so every read sees that transaction.
+    with _read_ahead(batches, enabled=not connection.in_atomic_block) as ready:
+        for batch in ready:
+            _commit_batch(import_, writer, batch, all_or_nothing)
+
+
+def _parsed_batches(import_: Import, parser: _RowParser, *, skip: int) -> Iterator[list[ParsedRow]]:
+    """The file's rows after the first ``skip`` (written by an earlier run), parsed, in batches."""
     batch: list[ParsedRow] = []
     with open_rows(import_) as (_headers, rows):
         for index, source in enumerate(rows):
-            if index < start:
-                continue  # written by an earlier run of this import
+            if index < skip:
+                continue
             batch.append(parser.parse(source))
             if len(batch) >= BATCH_SIZE:
-                _commit_batch(import_, writer, batch, all_or_nothing)
+                yield batch
                 batch = []
         if batch:
-            _commit_batch(import_, writer, batch, all_or_nothing)
+            yield batch
+
+
+_DONE = object()
+
+
+@contextmanager
+def _read_ahead(items: Iterator[Any], *, enabled: bool, depth: int = 2) -> Iterator[Iterator[Any]]:
+    """``items``, produced by a thread up to ``depth`` ahead of the consumer (when ``enabled``).
+
+    The thread runs in a copy of the caller's context, with its language and time zone (messages and
+    dates come out the same). An exception in the thread is raised in the consumer; when the consumer
+    stops early, the thread stops at its next item and closes ``items``.
+    """
+    if not enabled:
+        yield items
+        return
+    pending: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    language = translation.get_language()
+    zone = timezone.get_current_timezone()
+
+    def offer(item: Any) -> bool:
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                pending.put(item, timeout=0.1)
+                return True
+        return False
+
+    def produce() -> None:
+        try:
+            with translation.override(language), timezone.override(zone):
+                for item in items:
+                    if not offer(item):
+                        return
+            offer(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            offer(exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    def consume() -> Iterator[Any]:
+        while (item := pending.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(produce,), name="import-read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _commit_batch(import_: Import, writer: _Writer, batch: list[ParsedRow], all_or_nothing: bool) -> None:
@@ -1705,8 +1806,6 @@ class _Pending:
 
 class _Writer:
     """Writes batches of valid rows for one import: bulk inserts, batched duplicate lookups."""
-
-    CACHE_LIMIT = 20_000
 
     def __init__(self, import_: Import) -> None:
         self.import_ = import_
@@ -2006,7 +2105,7 @@ class _Writer:
         missing = [k for k in wanted if k not in self.company_ids]
         if not missing:
             return
-        if len(self.company_ids) > self.CACHE_LIMIT:
+        if len(self.company_ids) > CACHE_LIMIT:
             self.company_ids.clear()
             missing = list(wanted)
         found: list[tuple[int, str]] = []
@@ -2039,7 +2138,7 @@ class _Writer:
         self.company_ids.update({_fold_name(c["name"]): c["id"] for c in companies})
 
     def _resolve_tags(self, names: set[str]) -> None:
-        if len(self.tag_ids) > self.CACHE_LIMIT:
+        if len(self.tag_ids) > CACHE_LIMIT:
             self.tag_ids.clear()
         for name in sorted(names):
             if name.casefold() not in self.tag_ids:

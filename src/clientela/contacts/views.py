@@ -5,7 +5,9 @@ Each list view serves the full page, or only its rows when htmx asks (filters, "
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +15,8 @@ from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,7 +39,7 @@ from clientela.contacts.models import (
 )
 from clientela.contacts.tables import CHOICES, INLINE_FIELDS, field_display, inline_cell, table_rows
 from clientela.core.errors import ApplicationError, ValidationFailed
-from clientela.timeline.models import Kind
+from clientela.timeline.models import Direction, Interaction, Kind
 from clientela.timeline.services import interaction_record
 from clientela.workspaces.http import WorkspaceRequest
 from clientela.workspaces.permissions import require, workspace_view
@@ -234,6 +238,7 @@ def _card_context(request: WorkspaceRequest, record: Person | Company) -> dict[s
         "record": record,
         "is_person": isinstance(record, Person),
         "timeline": timeline,
+        "entries": _timeline_entries(timeline.items),
         "kinds": kinds,
         "kind_choices": Kind.choices,
         "log_form": LogForm(),
@@ -242,6 +247,61 @@ def _card_context(request: WorkspaceRequest, record: Person | Company) -> dict[s
             workspace=request.workspace, entity=record._meta.model_name or ""
         ),
     }
+
+
+# The icon of each kind of interaction (Bootstrap Icons); any other kind gets "dot".
+KIND_ICONS = {
+    "call": "telephone",
+    "email": "envelope",
+    "message": "chat-dots",
+    "meeting": "calendar-event",
+    "note": "sticky",
+    "order": "bag",
+    "complaint": "exclamation-triangle",
+    "form": "ui-checks",
+    "document": "file-earmark-text",
+    "follow_up": "alarm",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """An interaction as the timeline shows it: labels and dates made once, not per template lookup."""
+
+    kind: str
+    icon: str
+    label: str
+    direction: str
+    subject: str
+    when: str
+    when_short: str
+    actor: str
+    body: str
+    due: str
+
+
+def _timeline_entries(items: list[Interaction]) -> list[TimelineEntry]:
+    kinds = {value: str(label) for value, label in Kind.choices}
+    directions = {value: str(label) for value, label in Direction.choices}
+
+    def when(value: dt.datetime | None, format_name: str) -> str:
+        return date_format(localtime(value), format_name) if value else ""
+
+    return [
+        TimelineEntry(
+            kind=i.kind,
+            icon=KIND_ICONS.get(i.kind, "dot"),
+            label=kinds.get(i.kind, i.kind),
+            direction=directions.get(i.direction, i.direction) if i.direction else "",
+            subject=i.subject,
+            when=when(i.occurred_at, "DATETIME_FORMAT"),
+            when_short=when(i.occurred_at, "SHORT_DATETIME_FORMAT"),
+            actor=str(i.actor) if i.actor else "",
+            body=i.body,
+            due=when(i.due_at, "SHORT_DATETIME_FORMAT"),
+        )
+        for i in items
+    ]
 
 
 @workspace_view(C)

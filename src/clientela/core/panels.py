@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 @dataclass(frozen=True)
 class CardPanel:
-    template: str  # rendered with the context below plus "record" and "request"
+    template: str  # rendered inside the card's context, with the context below and "record" added
     context: Callable[[HttpRequest, Any], dict[str, Any] | None]  # None hides the panel
     entities: tuple[str, ...] = ("person", "company")
     column: str = "side"  # "side" (left column) or "main" (above the timeline)

@@ -186,3 +186,35 @@ def test_inline_cell_after_a_save_is_the_cell_of_the_list(owner_a, make_person, 
     saved = client.post(f"/people/{person.pk}/cell/lifecycle_stage/", {"value": "customer"}).content.decode()
     assert saved.startswith('<td class="editable-cell"') and ">Customer<" in saved
     assert saved in client.get("/people/").content.decode()
+
+
+def test_timeline_shows_each_kind_with_its_icon_direction_actor_body_and_due_date(
+    owner_a, make_person, client_for
+):
+    from django.utils import timezone
+
+    person = make_person()
+    due = timezone.now()
+    Interaction.objects.create(
+        workspace=owner_a.workspace,
+        person=person,
+        kind="call",
+        direction="in",
+        subject="Asked <about> prices",
+        body="first line\nsecond line",
+        actor=owner_a.user,
+        occurred_at=due,
+    )
+    Interaction.objects.create(
+        workspace=owner_a.workspace,
+        person=person,
+        kind="follow_up",
+        subject="Call back",
+        due_at=due,
+        occurred_at=due,
+    )
+    html = client_for(owner_a).get(f"/people/{person.pk}/").content.decode()
+    assert '<i class="bi bi-telephone"></i>' in html and '<i class="bi bi-alarm"></i>' in html
+    assert ">Inbound</small> <strong>Asked &lt;about&gt; prices</strong>" in html
+    assert "first line<br>second line" in html and f" · {owner_a.user}</small>" in html
+    assert "Due " in html and '<i class="bi bi-dot"></i>' in html  # the "Created" entry of the service

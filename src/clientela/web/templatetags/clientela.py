@@ -77,8 +77,11 @@ def bootstrap_dup(field: BoundField) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def card_panels(context: Any, record: Any, column: str = "side") -> SafeString:
-    """Render the panels other apps registered for this record's card (see core/panels.py)."""
-    from django.template.loader import render_to_string
+    """Render the panels other apps registered for this record's card (see core/panels.py).
+
+    Each panel renders inside the card's context, as an ``{% include %}`` would, so the context
+    processors (navigation, memberships...) do not run again for every panel.
+    """
     from django.utils.safestring import mark_safe
 
     from clientela.core.panels import panels_for
@@ -89,5 +92,7 @@ def card_panels(context: Any, record: Any, column: str = "side") -> SafeString:
         extra = panel.context(request, record)
         if extra is None:
             continue
-        html.append(render_to_string(panel.template, {"record": record, **extra}, request=request))
+        template = context.template.engine.get_template(panel.template)
+        with context.push(record=record, **extra):
+            html.append(template.render(context))
     return mark_safe("".join(html))  # noqa: S308  (rendered templates, escaped by the template engine)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -52,13 +53,21 @@ def navigation_for(request: HttpRequest, membership: Membership | None) -> list[
     if membership is None:
         return []
     links = []
-    for item in NAVIGATION:
+    for item, url in _installed(get_script_prefix(), get_urlconf()):
         if item.module is not None and not role_allows(membership.role, item.module, Action.VIEW):
-            continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:  # a capability that is not installed
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
         links.append(NavLink(item.label, url, item.icon, active))
     return links
+
+
+@functools.lru_cache(maxsize=16)
+def _installed(script_prefix: str, urlconf: str | None) -> list[tuple[NavItem, str]]:
+    """The entries whose page is installed, with its URL: reversed once, not on every page."""
+    entries = []
+    for item in NAVIGATION:
+        try:
+            entries.append((item, reverse(item.url_name, urlconf=urlconf)))
+        except NoReverseMatch:  # a capability that is not installed
+            continue
+    return entries

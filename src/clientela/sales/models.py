@@ -97,7 +97,11 @@ class Deal(WorkspaceScopedModel):
                 name="deal_ws_stage_board",
             ),
             # The won and lost columns: the latest closed deals first.
-            models.Index(fields=["workspace", "stage", "closed_at"], name="deal_ws_stage_closed"),
+            models.Index(
+                fields=["workspace", "stage", "closed_at"],
+                include=["currency", "amount", "owner"],
+                name="deal_ws_stage_closed_cov",
+            ),
             models.Index(fields=["workspace", "owner", "expected_close"], name="deal_ws_owner_close"),
             models.Index(fields=["workspace", "expected_close"], name="deal_ws_close"),
             models.Index(fields=["workspace", "person"], name="deal_ws_person"),

@@ -46,7 +46,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
 from django.db import connection, models, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
@@ -56,7 +57,12 @@ from django.utils.translation import gettext_lazy
 
 from clientela.contacts import vcard
 from clientela.contacts.exporting import csv_text
-from clientela.contacts.importing_bulk import bulk_insert, max_query_params
+from clientela.contacts.importing_bulk import (
+    bulk_insert,
+    max_query_params,
+    refresh_statistics,
+    without_memory_map,
+)
 from clientela.contacts.models import (
     Address,
     Channel,
@@ -97,7 +103,7 @@ logger = logging.getLogger(__name__)
 ENTITIES = ("person", "company")
 SKIP, UPDATE, CREATE = "skip", "update", "create"
 DUPLICATE_POLICIES = (SKIP, UPDATE, CREATE)
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000  # rows per transaction; with the read-ahead, up to four batches are in memory
 PREVIEW_ROWS = 20
 CACHE_LIMIT = 20_000  # entries of each per-import lookup cache (company names, folded cells)
 MAX_KEPT_ERRORS = 5000  # failed_count counts them all; the report lists the first ones
@@ -151,7 +157,7 @@ class Problem:
         return f"{', '.join(where)}: {self.message}" if where else self.message
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceRow:
     """A row as read from the file: its spreadsheet row number (header = 1) or card number."""
 
@@ -160,7 +166,7 @@ class SourceRow:
     problems: list[Problem] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     """A row after mapping and validation: clean values ready to be written, or problems."""
 
@@ -1637,7 +1643,7 @@ def _write(import_: Import, parser: _RowParser) -> None:
     # With no transaction around the run (the worker), the next batches are read and parsed in a
     # thread while this one is written: the database works while Python parses. Inside a caller's
     # transaction everything stays in the caller's thread, so every read sees that transaction.
-    with _read_ahead(batches, enabled=not connection.in_atomic_block) as ready:
+    with without_memory_map(), _read_ahead(batches, enabled=not connection.in_atomic_block) as ready:
         for batch in ready:
             _commit_batch(import_, writer, batch, all_or_nothing)
 
@@ -1817,9 +1823,13 @@ class _Writer:
         self.key = self.entity
         self.company_ids: dict[str, int] = {}
         self.tag_ids: dict[str, int] = {}
+        self.fold_cached = functools.lru_cache(maxsize=CACHE_LIMIT)(fold)
+        # The tables duplicates and company names are looked up in, batch after batch.
+        self.lookup_models: list[type[models.Model]] = [Email, Phone, Company]
 
     def write(self, rows: list[ParsedRow]) -> _Counts:
         counts = _Counts()
+        refresh_statistics(self.lookup_models)
         matches = {} if self.policy == CREATE else self.find_existing(self.workspace, self.entity, rows)
         creates: list[_Pending] = []
         updates: dict[int, list[ParsedRow]] = defaultdict(list)
@@ -1929,10 +1939,16 @@ class _Writer:
                 values.get("job_title", ""),
                 row.company_name,
                 row.emails,
+                fold_part=self._fold_part,
             )
         return company_search_text(
             values.get("name", ""), values.get("legal_name", ""), values.get("vat_number", ""), row.emails
         )
+
+    def _fold_part(self, text: str) -> str:
+        if _PLAIN_EMAIL.fullmatch(text):
+            return text  # lower-case ASCII letters, digits and ._+-@: folding leaves it as it is
+        return self.fold_cached(text)
 
     # Contact points and tag links are plain rows (column -> value): no model instance per row.
 
@@ -2110,10 +2126,15 @@ class _Writer:
             missing = list(wanted)
         found: list[tuple[int, str]] = []
         for part in _slices([wanted[k] for k in missing]):
+            # UPPER on both sides, by the database, as name__iexact does; the names are parameters.
+            upper_names = RawSQL(  # noqa: S611 (only placeholders are joined in)
+                "SELECT UPPER(column1) FROM (VALUES " + ", ".join(["(%s)"] * len(part)) + ") AS names",  # noqa: S608
+                list(part),
+            )
             found += (
                 Company.objects.filter(workspace=self.workspace)
                 .alias(upper_name=Upper("name"))
-                .filter(upper_name__in=[Upper(Value(name)) for name in part])
+                .filter(upper_name__in=upper_names)
                 .values_list("pk", "name")
                 .order_by()
             )

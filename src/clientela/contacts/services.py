@@ -8,7 +8,7 @@ with per-field messages, leaving the data unchanged.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -766,10 +766,21 @@ def search_text_for(record: Person | Company, emails: Iterable[str], company_nam
 
 
 def person_search_text(
-    first_name: str, last_name: str, job_title: str, company_name: str, emails: Iterable[str]
+    first_name: str,
+    last_name: str,
+    job_title: str,
+    company_name: str,
+    emails: Iterable[str],
+    *,
+    fold_part: Callable[[str], str] = fold,
 ) -> str:
-    """``search_text_for`` a person, from plain values (an import writes rows, not model instances)."""
-    return fold(" ".join([first_name, last_name, job_title, company_name, *emails]))
+    """``search_text_for`` a person, from plain values (an import writes rows, not model instances).
+
+    Folding is word-wise, so each part is folded on its own and the results joined: an import passes a
+    ``fold`` that remembers the names and titles repeating from row to row as ``fold_part``.
+    """
+    parts = [first_name, last_name, job_title, company_name, *emails]
+    return " ".join(folded for folded in map(fold_part, parts) if folded)
 
 
 def company_search_text(name: str, legal_name: str, vat_number: str, emails: Iterable[str]) -> str:

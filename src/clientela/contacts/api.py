@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from ninja import Router, Schema, Status
 
+from clientela.api.responses import as_validated
 from clientela.contacts import selectors, services
 from clientela.contacts.models import Company, CustomField, Person
 from clientela.contacts.schemas import (
@@ -73,7 +75,7 @@ def person_list(
     page_size: int = 50,
     owner: str = "",
     tag: str = "",
-) -> dict:
+) -> HttpResponse:
     """People, filtered by any field: ``q``, ``owner`` (id, ``me``, ``none``), ``tag`` (repeatable),
     ``lifecycle_stage``, ``company``, ``city``, ``country``, ``created_from``/``created_to``,
     ``custom.<key>``; sorted by ``name``, ``-name``, ``created`` or ``-created``; keyset-paginated."""
@@ -81,7 +83,7 @@ def person_list(
     page = selectors.customer_rows(
         workspace=request.workspace, user=request.user, query=selectors.ListQuery.parse("person", request.GET)
     )
-    return {"results": page.items, "next": page.next_cursor}
+    return as_validated(request, {"results": page.items, "next": page.next_cursor})
 
 
 @router.post("/people", response={201: PersonOut}, operation_id="contacts_person_create")
@@ -181,14 +183,14 @@ def company_list(
     page_size: int = 50,
     owner: str = "",
     tag: str = "",
-) -> dict:
+) -> HttpResponse:
     _view(request)
     page = selectors.customer_rows(
         workspace=request.workspace,
         user=request.user,
         query=selectors.ListQuery.parse("company", request.GET),
     )
-    return {"results": page.items, "next": page.next_cursor}
+    return as_validated(request, {"results": page.items, "next": page.next_cursor})
 
 
 @router.post("/companies", response={201: CompanyOut}, operation_id="contacts_company_create")
@@ -253,7 +255,7 @@ def company_timeline(request: WorkspaceRequest, company_id: int, kind: str = "",
 
 
 @router.get("/search", response=SearchOut, operation_id="contacts_search")
-def search(request: WorkspaceRequest, q: str, limit: int = 10) -> dict:
+def search(request: WorkspaceRequest, q: str, limit: int = 10) -> HttpResponse:
     """People and companies by any part of a name (accents and case ignored), email, phone in any
     format, company name or VAT number; best matches first."""
     _view(request)
@@ -264,7 +266,7 @@ def search(request: WorkspaceRequest, q: str, limit: int = 10) -> dict:
         results[key] = selectors.customer_rows(
             workspace=request.workspace, user=request.user, query=query
         ).items
-    return results
+    return as_validated(request, results)
 
 
 @router.get("/tags", response=list[TagOut], operation_id="contacts_tag_list")

@@ -281,16 +281,19 @@ def _with_relations_list(workspace: Workspace, model: type, queryset: QuerySet) 
     return list(_with_relations(model, queryset))
 
 
-# The plain columns of a list row; owner and company are nested, as in the API's schemas.
-PERSON_ROW_FIELDS = (
-    "id", "first_name", "last_name", "job_title", "birth_date", "gender", "marital_status", "income_band",
-    "education", "language", "preferred_channel", "lifecycle_stage", "source_channel", "source_campaign",
-    "source_keyword", "notes", "custom", "created_at", "updated_at",
-)  # fmt: skip
-COMPANY_ROW_FIELDS = (
-    "id", "name", "legal_name", "vat_number", "industry", "size", "website", "lifecycle_stage", "notes",
+# A list row's keys, in the order of the API's PersonOut and CompanyOut: the API sends rows as they are
+# (a test holds them to those schemas).
+PERSON_ROW = (
+    "id", "first_name", "last_name", "full_name", "company", "job_title", "birth_date", "gender",
+    "marital_status", "income_band", "education", "language", "preferred_channel", "lifecycle_stage",
+    "source_channel", "source_campaign", "source_keyword", "owner", "notes", "emails", "phones", "tags",
     "custom", "created_at", "updated_at",
 )  # fmt: skip
+COMPANY_ROW = (
+    "id", "name", "legal_name", "vat_number", "industry", "size", "website", "lifecycle_stage", "owner",
+    "notes", "emails", "phones", "tags", "custom", "created_at", "updated_at",
+)  # fmt: skip
+_ROW_COMPUTED = {"full_name", "company", "owner", "emails", "phones", "tags"}
 
 
 def _rows(
@@ -298,29 +301,29 @@ def _rows(
 ) -> list[dict[str, Any]]:
     """Plain rows: one query for the records (with owner and company), one each for tags, emails, phones."""
     is_person = model is Person
-    fields = PERSON_ROW_FIELDS if is_person else COMPANY_ROW_FIELDS
-    joined = ["owner_id", "owner__email", "owner__full_name"]
+    keys = PERSON_ROW if is_person else COMPANY_ROW
+    columns = [key for key in keys if key not in _ROW_COMPUTED]
+    columns += ["owner_id", "owner__email", "owner__full_name"]
     if is_person:
-        joined += ["company_id", "company__name"]
-    records = list(queryset.values(*fields, *joined))
+        columns += ["company_id", "company__name"]
+    records = list(queryset.values(*columns))
     tags, emails, phones = _contact_points(workspace, model, [r["id"] for r in records])
     rows = []
     for r in records:
-        row = {name: r[name] for name in fields}
-        row["owner"] = (
+        r["owner"] = (
             {"id": r["owner_id"], "email": r["owner__email"], "full_name": r["owner__full_name"]}
             if r["owner_id"] is not None
             else None
         )
         if is_person:
-            row["full_name"] = person_full_name(r["first_name"], r["last_name"])
-            row["company"] = (
+            r["full_name"] = person_full_name(r["first_name"], r["last_name"])
+            r["company"] = (
                 {"id": r["company_id"], "name": r["company__name"]} if r["company_id"] is not None else None
             )
-        row["emails"] = emails.get(r["id"], [])
-        row["phones"] = phones.get(r["id"], [])
-        row["tags"] = tags.get(r["id"], [])
-        rows.append(row)
+        r["emails"] = emails.get(r["id"], [])
+        r["phones"] = phones.get(r["id"], [])
+        r["tags"] = tags.get(r["id"], [])
+        rows.append({key: r[key] for key in keys})
     return rows
 
 

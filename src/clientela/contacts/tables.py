@@ -7,7 +7,6 @@ database time. These functions give the same markup from the plain rows of ``sel
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
@@ -34,24 +33,18 @@ CHOICES = {"lifecycle_stage": LifecycleStage.choices, "preferred_channel": Chann
 _ID = 987654321
 
 
-@dataclass(frozen=True)
-class TableRow:
-    pk: int
-    name: str
-    url: str
-    cells: SafeString
-
-
 def table_rows(
     rows: list[dict[str, Any]], *, entity: str, columns: list[str], can_edit: bool
-) -> list[TableRow]:
-    """The rows of a list page: each record's name, its card's URL and the cells of ``columns``."""
+) -> list[SafeString]:
+    """Each record's ``<tr>``: a selection box (for editors), its name linking to its card, then the
+    cells of ``columns``."""
     is_person = entity == "person"
     labels = {name: {value: str(label) for value, label in choices} for name, choices in CHOICES.items()}
     card_url = _url_format("contacts:person_card" if is_person else "contacts:company_card")
     company_url = _url_format("contacts:company_card")
     cell_urls = {field: _url_format("contacts:person_cell", field) for field in INLINE_FIELDS}
     edit_hint = _("Double-click to edit")
+    select = _e(_("Select"))
 
     def cell(row: dict[str, Any], column: str) -> str:
         if column == "email":
@@ -86,15 +79,22 @@ def table_rows(
         return f"<td>{_e(value)}</td>"
 
     name_key = "full_name" if is_person else "name"
-    return [
-        TableRow(
-            pk=row["id"],
-            name=row[name_key],
-            url=card_url.format(row["id"]),
-            cells=mark_safe("\n  ".join(cell(row, column) for column in columns)),  # noqa: S308  (escaped above)
+
+    def tr(row: dict[str, Any]) -> SafeString:
+        pk, name = row["id"], _e(row[name_key])
+        check = (
+            f'<td class="check-col"><input class="form-check-input" type="checkbox" name="ids" value="{pk}" '
+            f'aria-label="{select} {name}"></td>'
+            if can_edit
+            else ""
         )
-        for row in rows
-    ]
+        cells = "\n  ".join(cell(row, column) for column in columns)
+        return mark_safe(  # noqa: S308  (escaped above)
+            f'<tr>\n  {check}\n  <td class="fw-semibold"><a href="{card_url.format(pk)}">{name}</a></td>\n'
+            f"  {cells}\n</tr>"
+        )
+
+    return [tr(row) for row in rows]
 
 
 def inline_cell(url: str, pk: int, field: str, value: Any, edit_hint: str | None = None) -> SafeString:

@@ -173,7 +173,10 @@ def test_rows_are_the_api_shape_of_the_records(owner_a, people, make_person, in_
             records = selectors.customer_list(workspace=ws, user=owner_a.user, query=query)
             rows = selectors.customer_rows(workspace=ws, user=owner_a.user, query=query)
             expected = [schema.model_validate(r).model_dump() for r in records.items]
-            assert [schema.model_validate(r).model_dump() for r in rows.items] == expected, (entity, params)
+            assert rows.items == expected, (entity, params)
+            # Key for key, in order: the API sends the rows without validating them again.
+            assert [list(row) for row in rows.items] == [list(dump) for dump in expected]
+            assert [schema.model_validate(row).model_dump() for row in rows.items] == rows.items
             assert rows.next_cursor == records.next_cursor
 
 

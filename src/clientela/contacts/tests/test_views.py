@@ -218,3 +218,11 @@ def test_timeline_shows_each_kind_with_its_icon_direction_actor_body_and_due_dat
     assert ">Inbound</small> <strong>Asked &lt;about&gt; prices</strong>" in html
     assert "first line<br>second line" in html and f" · {owner_a.user}</small>" in html
     assert "Due " in html and '<i class="bi bi-dot"></i>' in html  # the "Created" entry of the service
+
+
+def test_owner_filter_keeps_the_chosen_member_selected(owner_a, member_factory, client_for):
+    seller = member_factory(owner_a.workspace, email="seller@example.it").user
+    html = client_for(owner_a).get(f"/people/?owner={seller.pk}").content.decode()
+    assert f'<option value="{seller.pk}" selected>{seller}</option>' in html  # the filter
+    assert f'<option value="{owner_a.user.pk}">{owner_a.user}</option>' in html
+    assert html.count(f'<option value="{seller.pk}"') == 1  # the bulk bar shows only on a non-empty list

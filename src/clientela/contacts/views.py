@@ -123,7 +123,12 @@ def _list(request: WorkspaceRequest, entity: str) -> HttpResponse:
         "saved_views": selectors.saved_view_list(
             workspace=request.workspace, user=request.user, entity=entity
         ),
-        "owners": [(str(m.user_id), str(m.user)) for m in member_list(workspace=request.workspace)],
+        "owners": [  # (id, name) of every member; the name as User.__str__ gives it
+            (str(user_id), full_name or email)
+            for user_id, full_name, email in member_list(workspace=request.workspace).values_list(
+                "user_id", "user__full_name", "user__email"
+            )
+        ],
         "tags": selectors.tag_list(workspace=request.workspace),
         "stages": LifecycleStage.choices,
         "custom_fields": selectors.custom_field_list(workspace=request.workspace, entity=entity),

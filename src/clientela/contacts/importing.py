@@ -1821,6 +1821,8 @@ class _Writer:
         self.run = int(import_.options.get("run", 1))
         self.model: type[Person] | type[Company] = Person if self.entity == "person" else Company
         self.key = self.entity
+        self.workspace_id: int = self.workspace.pk
+        self.owner_column = f"{self.entity}_id"
         self.company_ids: dict[str, int] = {}
         self.tag_ids: dict[str, int] = {}
         self.fold_cached = functools.lru_cache(maxsize=CACHE_LIMIT)(fold)
@@ -1906,27 +1908,33 @@ class _Writer:
         if not rows:
             return 0
         records: list[_Row] = []
+        company_ids: dict[str, int] = {}  # as written in the file -> id
         for row in rows:
             record = {
                 **row.values,
-                "workspace_id": self.workspace.pk,
+                "workspace_id": self.workspace_id,
                 "import_batch_id": self.import_.pk,
                 "search_text": self._search_text(row),
             }
             if row.custom:
                 record["custom"] = row.custom
-            if row.company_name:
-                record["company_id"] = self.company_ids[_fold_name(row.company_name)]
+            if name := row.company_name:
+                if name not in company_ids:
+                    company_ids[name] = self.company_ids[_fold_name(name)]
+                record["company_id"] = company_ids[name]
             records.append(record)
         bulk_insert(self.model, records, ids=True)
         emails, phones, addresses, links = [], [], [], []
         for record, row in zip(records, rows, strict=True):
             pk = record["id"]
-            emails += self._emails(pk, row.emails, primary=True)
-            phones += self._phones(pk, row.phones, primary=True)
+            if row.emails:
+                emails += self._emails(pk, row.emails, primary=True)
+            if row.phones:
+                phones += self._phones(pk, row.phones, primary=True)
             if row.address:
                 addresses.append(self._address(pk, row.address, primary=True))
-            links += self._links(pk, {self.tag_ids[t.casefold()] for t in row.tags})
+            if row.tags:
+                links += self._links(pk, {self.tag_ids[t.casefold()] for t in row.tags})
         self._insert(emails, phones, addresses, links, ids=False)
         return len(records)
 
@@ -1953,17 +1961,17 @@ class _Writer:
     # Contact points and tag links are plain rows (column -> value): no model instance per row.
 
     def _emails(self, owner_id: int, emails: Iterable[str], primary: bool) -> list[_Row]:
-        key = f"{self.key}_id"
+        key = self.owner_column
         return [
-            {"workspace_id": self.workspace.pk, key: owner_id, "email": e, "is_primary": primary and i == 0}
+            {"workspace_id": self.workspace_id, key: owner_id, "email": e, "is_primary": primary and i == 0}
             for i, e in enumerate(emails)
         ]
 
     def _phones(self, owner_id: int, phones: Iterable[tuple[str, str]], primary: bool) -> list[_Row]:
-        key = f"{self.key}_id"
+        key = self.owner_column
         return [
             {
-                "workspace_id": self.workspace.pk,
+                "workspace_id": self.workspace_id,
                 key: owner_id,
                 "e164": e164,
                 "raw": raw,
@@ -1973,11 +1981,16 @@ class _Writer:
         ]
 
     def _address(self, owner_id: int, parts: dict[str, str], primary: bool) -> _Row:
-        return {"workspace_id": self.workspace.pk, f"{self.key}_id": owner_id, "is_primary": primary, **parts}
+        return {
+            "workspace_id": self.workspace_id,
+            self.owner_column: owner_id,
+            "is_primary": primary,
+            **parts,
+        }
 
     def _links(self, owner_id: int, tag_ids: Iterable[int]) -> list[_Row]:
-        key = f"{self.key}_id"
-        return [{"workspace_id": self.workspace.pk, key: owner_id, "tag_id": t} for t in tag_ids]
+        key = self.owner_column
+        return [{"workspace_id": self.workspace_id, key: owner_id, "tag_id": t} for t in tag_ids]
 
     def _insert(
         self, emails: list[_Row], phones: list[_Row], addresses: list[_Row], links: list[_Row], *, ids: bool

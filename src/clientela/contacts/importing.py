@@ -34,7 +34,7 @@ import re
 import threading
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -47,7 +47,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator, validate_email
 from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Upper
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
@@ -59,8 +58,8 @@ from clientela.contacts import vcard
 from clientela.contacts.exporting import csv_text
 from clientela.contacts.importing_bulk import (
     bulk_insert,
-    max_query_params,
     refresh_statistics,
+    values_query,
     without_memory_map,
 )
 from clientela.contacts.models import (
@@ -1868,20 +1867,24 @@ class _Writer:
         key = entity
         live = {f"{key}__isnull": False, f"{key}__deleted_at__isnull": True}
         found: dict[str, int] = {}
-        emails = sorted({e for r in rows for e in r.emails})
-        phones = sorted({p for r in rows for p, _raw in r.phones})
+        emails = {e for r in rows for e in r.emails}
+        phones = {p for r in rows for p, _raw in r.phones}
         matches: list[tuple[int, str, int]] = []  # (contact point id, key, owner id)
-        for part in _slices(emails):
+        if emails:
             matches += [
                 (pk, f"e:{email}", owner)
-                for pk, email, owner in Email.objects.filter(workspace=workspace, email__in=part, **live)
+                for pk, email, owner in Email.objects.filter(
+                    workspace=workspace, email__in=values_query(emails), **live
+                )
                 .values_list("id", "email", f"{key}_id")
                 .order_by()
             ]
-        for part in _slices(phones):
+        if phones:
             matches += [
                 (pk, f"p:{e164}", owner)
-                for pk, e164, owner in Phone.objects.filter(workspace=workspace, e164__in=part, **live)
+                for pk, e164, owner in Phone.objects.filter(
+                    workspace=workspace, e164__in=values_query(phones), **live
+                )
                 .values_list("id", "e164", f"{key}_id")
                 .order_by()
             ]
@@ -1892,7 +1895,9 @@ class _Writer:
             vats = {r.values["vat_number"] for r in rows if r.values.get("vat_number")}
             names = {r.values["name"] for r in rows if r.values.get("name")}
             companies = (
-                Company.objects.filter(workspace=workspace).filter(Q(vat_number__in=vats) | Q(name__in=names))
+                Company.objects.filter(workspace=workspace).filter(
+                    Q(vat_number__in=values_query(vats)) | Q(name__in=values_query(names))
+                )
                 if vats or names
                 else Company.objects.none()
             )
@@ -2137,21 +2142,14 @@ class _Writer:
         if len(self.company_ids) > CACHE_LIMIT:
             self.company_ids.clear()
             missing = list(wanted)
-        found: list[tuple[int, str]] = []
-        for part in _slices([wanted[k] for k in missing]):
-            # UPPER on both sides, by the database, as name__iexact does; the names are parameters.
-            upper_names = RawSQL(  # noqa: S611 (only placeholders are joined in)
-                "SELECT UPPER(column1) FROM (VALUES " + ", ".join(["(%s)"] * len(part)) + ") AS names",  # noqa: S608
-                list(part),
-            )
-            found += (
-                Company.objects.filter(workspace=self.workspace)
-                .alias(upper_name=Upper("name"))
-                .filter(upper_name__in=upper_names)
-                .values_list("pk", "name")
-                .order_by()
-            )
-        found.sort()
+        # UPPER on both sides, by the database, as name__iexact does.
+        found = sorted(
+            Company.objects.filter(workspace=self.workspace)
+            .alias(upper_name=Upper("name"))
+            .filter(upper_name__in=values_query([wanted[k] for k in missing], upper=True))
+            .values_list("pk", "name")
+            .order_by()
+        )
         exact = {wanted[k] for k in missing}
         for pk, name in found:
             if name in exact:
@@ -2180,13 +2178,6 @@ class _Writer:
 
 
 _PLACE = ("street", "city", "postal_code", "region", "country")
-
-
-def _slices(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """``values`` in parts small enough for one ``IN (...)`` of a statement."""
-    size = max(1, max_query_params() - 100)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _jsonable(value: Any) -> Any:

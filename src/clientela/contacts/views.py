@@ -15,7 +15,8 @@ from django.contrib import messages
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
+from django.utils import dateformat
+from django.utils.formats import get_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -288,9 +289,11 @@ class TimelineEntry:
 def _timeline_entries(items: list[Interaction]) -> list[TimelineEntry]:
     kinds = {value: str(label) for value, label in Kind.choices}
     directions = {value: str(label) for value, label in Direction.choices}
+    formats = {name: get_format(name) for name in ("DATETIME_FORMAT", "SHORT_DATETIME_FORMAT")}
 
     def when(value: dt.datetime | None, format_name: str) -> str:
-        return date_format(localtime(value), format_name) if value else ""
+        """As the ``date`` filter gives it, the locale's format looked up once, not per date."""
+        return dateformat.format(localtime(value), formats[format_name]) if value else ""
 
     return [
         TimelineEntry(

@@ -58,6 +58,7 @@ from clientela.contacts import vcard
 from clientela.contacts.exporting import csv_text
 from clientela.contacts.importing_bulk import (
     bulk_insert,
+    bulk_update,
     refresh_statistics,
     values_query,
     without_memory_map,
@@ -2012,10 +2013,10 @@ class _Writer:
         """Apply rows to existing records. Returns (records changed, rows that changed nothing)."""
         if not updates:
             return 0, 0
-        ids = list(updates)
+        ids = values_query(updates, db_type="bigint")
         found = self.model.objects.filter(workspace=self.workspace, pk__in=ids)
         records = {r.pk: r for r in (found.select_related("company") if self.entity == "person" else found)}
-        owner = f"{self.key}_id"
+        owner = self.owner_column
         emails: dict[int, list[str]] = defaultdict(list)
         for pk, email in (
             Email.objects.filter(**{f"{owner}__in": ids}).order_by("id").values_list(owner, "email")
@@ -2095,7 +2096,7 @@ class _Writer:
             new_addresses += added_addresses
             new_links += self._links(record.pk, added_tags)
         if to_save:
-            self.model.objects.bulk_update(to_save, sorted(changed_fields | {"search_text", "updated_at"}))
+            bulk_update(self.model, to_save, sorted(changed_fields | {"search_text", "updated_at"}))
         self._insert(new_emails, new_phones, new_addresses, new_links, ids=True)
         AuditEvent.objects.bulk_create(
             [

@@ -25,10 +25,12 @@ SQLite's planner statistics in step with tables an import makes grow, and
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -57,20 +59,77 @@ def bulk_insert(
         return
     if ids and ignore_conflicts:
         raise ValueError("A row left out on a conflict has no id to return.")
-    table = _table(model)
-    values = table.values(rows)
+    batch = _table(model).batch(rows)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             if ids:
-                for row, value, pk in zip(rows, values, _next_ids(table, len(rows)), strict=True):
+                for row, value, pk in zip(rows, batch.values, _next_ids(batch, len(rows)), strict=True):
                     row["id"] = pk
                     value.append(pk)
-            _copy_insert(table, values, with_id=ids, ignore_conflicts=ignore_conflicts)
+                batch.columns.append(batch.pk_column)
+            _copy_insert(batch, ignore_conflicts=ignore_conflicts)
         elif ids:
-            for row, pk in zip(rows, _insert_in_order(table, values), strict=True):
+            for row, pk in zip(rows, _insert_in_order(batch), strict=True):
                 row["id"] = pk
         else:
-            _insert_json(table, values, ignore_conflicts=ignore_conflicts)
+            _insert_json(batch, ignore_conflicts=ignore_conflicts)
+
+
+def bulk_update(model: type[models.Model], records: Sequence[models.Model], fields: Sequence[str]) -> None:
+    """Write ``fields`` of ``records`` (instances of ``model``) in one ``UPDATE ... FROM``: the values go
+    through the same temporary table (PostgreSQL) or JSON parameter (SQLite) as an insert's. Django's
+    ``bulk_update`` builds a ``CASE WHEN`` per record and field, which costs seconds per thousand."""
+    if not records:
+        return
+    meta = model._meta
+    by_name = {name: f for f in meta.concrete_fields for name in (f.name, f.attname)}
+    chosen = [by_name[name] for name in fields]
+    quote = connection.ops.quote_name
+    pk = str(meta.pk.column) if meta.pk else "id"
+    columns = [pk, *(str(f.column) for f in chosen)]
+    values = [
+        [record.pk, *(_Table._prepare(f, getattr(record, f.attname)) for f in chosen)] for record in records
+    ]
+    table = quote(meta.db_table)
+    assignments = ", ".join(f"{quote(c)} = stage.{quote(c)}" for c in columns[1:])
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            stage = quote(f"import_stage_{meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {_names(columns)} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {stage} ({_names(columns)}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM {stage} AS stage "  # noqa: S608
+                f"WHERE {table}.{quote(pk)} = stage.{quote(pk)}"
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+        else:
+            picks = ", ".join(
+                f"json_extract(value, '$[{index}]') AS {quote(c)}" for index, c in enumerate(columns)
+            )
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (SELECT {picks} FROM json_each(%s)) AS stage "  # noqa: S608
+                f"WHERE {table}.{quote(pk)} = stage.{quote(pk)}",
+                [json.dumps(values)],
+            )
+
+
+@dataclass
+class _Batch:
+    """Rows ready for the driver: the columns some row gives, with one list of values per row, and the
+    columns no row gives, with the one value (the field's default) they all take."""
+
+    db_table: str
+    pk_column: str
+    columns: list[str]
+    values: list[list[Any]]
+    constant_columns: list[str]
+    constants: list[Any]
+    constant_types: list[str]
 
 
 class _Table:
@@ -81,39 +140,51 @@ class _Table:
         self.db_table = meta.db_table
         self.pk_column = str(meta.pk.column) if meta.pk else "id"
         self.fields = [f for f in meta.concrete_fields if not f.primary_key]
-        self.names = [f.attname for f in self.fields]
-        self.columns = [str(f.column) for f in self.fields]
-        self.converted = [
-            (index, f) for index, f in enumerate(self.fields) if f.get_internal_type() not in _PLAIN_TYPES
-        ]
+        self.names = {f.attname for f in self.fields}
 
-    def defaults(self) -> list[Any]:
-        """Each column's value for a row that leaves it out, converted: evaluated once per insert."""
-        now = timezone.now()
-        values = []
-        for model_field in self.fields:
-            if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
-                value = now
-            else:
-                value = model_field.get_default()
-            values.append(model_field.get_db_prep_save(value, connection))
-        return values
-
-    def values(self, rows: Sequence[Row]) -> list[list[Any]]:
-        """One list of column values per row, in column order, ready for the driver."""
-        names, defaults = self.names, self.defaults()
-        unknown = set().union(*rows).difference(names, ("id",))
+    def batch(self, rows: Sequence[Row]) -> _Batch:
+        given = set().union(*rows)
+        unknown = given.difference(self.names, ("id",))
         if unknown:
             raise ValueError(f"{self.db_table} has no column for {', '.join(sorted(unknown))}.")
-        converted = [(index, self.names[index], f) for index, f in self.converted]
-        result = []
+        now = timezone.now()
+        varying = [f for f in self.fields if f.attname in given]
+        constant = [f for f in self.fields if f.attname not in given]
+        defaults = [self._prepare(f, self._default(f, now)) for f in varying]
+        names = [f.attname for f in varying]
+        converted = [
+            (index, f.attname, f)
+            for index, f in enumerate(varying)
+            if f.get_internal_type() not in _PLAIN_TYPES
+        ]
+        values = []
         for row in rows:
-            values = list(map(row.get, names, defaults))
+            value = list(map(row.get, names, defaults))
             for index, name, model_field in converted:
                 if name in row:
-                    values[index] = model_field.get_db_prep_save(values[index], connection)
-            result.append(values)
-        return result
+                    value[index] = self._prepare(model_field, value[index])
+            values.append(value)
+        return _Batch(
+            db_table=self.db_table,
+            pk_column=self.pk_column,
+            columns=[str(f.column) for f in varying],
+            values=values,
+            constant_columns=[str(f.column) for f in constant],
+            constants=[self._prepare(f, self._default(f, now)) for f in constant],
+            constant_types=[str(f.db_type(connection)) for f in constant],
+        )
+
+    @staticmethod
+    def _default(model_field: models.Field[Any, Any], now: dt.datetime) -> Any:
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
+            return now
+        return model_field.get_default()
+
+    @staticmethod
+    def _prepare(model_field: models.Field[Any, Any], value: Any) -> Any:
+        if model_field.get_internal_type() in _PLAIN_TYPES:
+            return value
+        return model_field.get_db_prep_save(value, connection)
 
 
 @functools.cache
@@ -121,35 +192,42 @@ def _table(model: type[models.Model]) -> _Table:
     return _Table(model)
 
 
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(connection.ops.quote_name(c) for c in columns)
+
+
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
-def _next_ids(table: _Table, count: int) -> list[int]:
+def _next_ids(batch: _Batch, count: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(table.db_table), table.pk_column, count],
+            [connection.ops.quote_name(batch.db_table), batch.pk_column, count],
         )
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _copy_insert(table: _Table, values: list[list[Any]], *, with_id: bool, ignore_conflicts: bool) -> None:
+def _copy_insert(batch: _Batch, *, ignore_conflicts: bool) -> None:
     quote = connection.ops.quote_name
-    columns = [*table.columns, table.pk_column] if with_id else table.columns
-    names = ", ".join(quote(c) for c in columns)
-    stage = quote(f"import_stage_{table.db_table}")
+    names = _names(batch.columns)
+    stage = quote(f"import_stage_{batch.db_table}")
+    constants = "".join(f", CAST(%s AS {db_type})" for db_type in batch.constant_types)
     ending = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    # Table and column names come from the model; every value travels in the COPY stream.
+    # Table, column and type names come from the model; every value travels in the COPY stream or as a
+    # parameter.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT {names} FROM {quote(table.db_table)} WITH NO DATA"
+            f"SELECT {names} FROM {quote(batch.db_table)} WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for row in values:
+            for row in batch.values:
                 copy.write_row(row)
         cursor.execute(
-            f"INSERT INTO {quote(table.db_table)} ({names}) SELECT {names} FROM {stage}{ending}"  # noqa: S608
+            f"INSERT INTO {quote(batch.db_table)} ({_names([*batch.columns, *batch.constant_columns])}) "  # noqa: S608
+            f"SELECT {names}{constants} FROM {stage}{ending}",
+            batch.constants,
         )
         cursor.execute(f"DROP TABLE {stage}")
 
@@ -157,51 +235,45 @@ def _copy_insert(table: _Table, values: list[list[Any]], *, with_id: bool, ignor
 # --- SQLite ---------------------------------------------------------------------------------------
 
 
-def _execute_many(table: _Table, into: str, values: list[list[Any]], *, ignore_conflicts: bool) -> None:
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in table.columns)
-    marks = ", ".join(["%s"] * len(table.columns))
-    ending = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(into)} ({names}) VALUES ({marks}){ending}", values)  # noqa: S608
-
-
-def _insert_json(table: _Table, values: list[list[Any]], *, ignore_conflicts: bool) -> None:
+def _insert_json(batch: _Batch, *, ignore_conflicts: bool) -> None:
     """All the rows in one statement: one JSON array parameter, unpacked by ``json_each``."""
     quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in table.columns)
-    picks = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(table.columns)))
+    picks = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(batch.columns)))
+    constants = "".join(", %s" for _value in batch.constants)
     # "WHERE true" lets SQLite read ON CONFLICT as the upsert clause, not as part of the SELECT.
     ending = " WHERE true ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(table.db_table)} ({names}) SELECT {picks} FROM json_each(%s){ending}",  # noqa: S608
-            [json.dumps(values)],
+            f"INSERT INTO {quote(batch.db_table)} ({_names([*batch.columns, *batch.constant_columns])}) "  # noqa: S608
+            f"SELECT {picks}{constants} FROM json_each(%s){ending}",
+            [*batch.constants, json.dumps(batch.values)],
         )
 
 
-def _insert_in_order(table: _Table, values: list[list[Any]]) -> list[int]:
-    """Insert through a temporary table; the new ids in the order of ``values`` (see the module)."""
+def _insert_in_order(batch: _Batch) -> list[int]:
+    """Insert through a temporary table; the new ids in the order of the rows (see the module)."""
     quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in table.columns)
-    stage = f"import_stage_{table.db_table}"
+    names = _names(batch.columns)
+    stage = quote(f"import_stage_{batch.db_table}")
+    marks = ", ".join(["%s"] * len(batch.columns))
+    constants = "".join(", %s" for _value in batch.constants)
+    pk = quote(batch.pk_column)
+    table = quote(batch.db_table)
     # Table and column names come from the model; every value is a bound parameter.
     with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {names} FROM {table} WHERE 0")  # noqa: S608
+        cursor.executemany(f"INSERT INTO {stage} ({names}) VALUES ({marks})", batch.values)  # noqa: S608
         cursor.execute(
-            f"CREATE TEMPORARY TABLE {quote(stage)} AS SELECT {names} FROM {quote(table.db_table)} WHERE 0"  # noqa: S608
+            f"INSERT INTO {table} ({_names([*batch.columns, *batch.constant_columns])}) "  # noqa: S608
+            f"SELECT {names}{constants} FROM {stage} ORDER BY rowid",
+            batch.constants,
         )
-        _execute_many(table, stage, values, ignore_conflicts=False)
+        cursor.execute(f"DROP TABLE {stage}")
         cursor.execute(
-            f"INSERT INTO {quote(table.db_table)} ({names}) "  # noqa: S608
-            f"SELECT {names} FROM {quote(stage)} ORDER BY rowid"
+            f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT %s",  # noqa: S608
+            [len(batch.values)],
         )
-        cursor.execute(f"DROP TABLE {quote(stage)}")
-        cursor.execute(
-            f"SELECT {quote(table.pk_column)} FROM {quote(table.db_table)} "  # noqa: S608
-            f"ORDER BY {quote(table.pk_column)} DESC LIMIT %s",
-            [len(values)],
-        )
-        new_ids = [pk for (pk,) in cursor.fetchall()]
+        new_ids = [row_id for (row_id,) in cursor.fetchall()]
     new_ids.reverse()
     return new_ids
 
@@ -261,11 +333,11 @@ def without_memory_map() -> Iterator[None]:
             cursor.execute(f"PRAGMA mmap_size = {int(size)}")
 
 
-def values_query(values: Iterable[str], *, upper: bool = False) -> RawSQL:
-    """A subquery of ``values`` (``UPPER`` of each when ``upper``), passed as one parameter, for
-    ``field__in=``: a batch's thousands of emails in a statement of any length, without the cost of
-    thousands of bound parameters (nor their limit, 32,766 on SQLite)."""
+def values_query(values: Iterable[Any], *, db_type: str = "text", upper: bool = False) -> RawSQL:
+    """A subquery of ``values`` (strings, or what ``db_type`` names; ``UPPER`` of each when ``upper``)
+    passed as one parameter, for ``field__in=``: a batch's thousands of emails or ids in a statement of
+    any length, without the cost of thousands of bound parameters (nor their limit on SQLite)."""
     value = "UPPER(value)" if upper else "value"
     if connection.vendor == "postgresql":
-        return RawSQL(f"SELECT {value} FROM unnest(%s::text[]) AS value", [list(values)])  # noqa: S608, S611
+        return RawSQL(f"SELECT {value} FROM unnest(%s::{db_type}[]) AS value", [list(values)])  # noqa: S608, S611
     return RawSQL(f"SELECT {value} FROM json_each(%s)", [json.dumps(list(values))])  # noqa: S608, S611

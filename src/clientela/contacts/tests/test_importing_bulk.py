@@ -295,6 +295,31 @@ def test_bulk_insert_leaves_out_conflicting_rows_and_refuses_unknown_columns(own
         importing_bulk.bulk_insert(PersonTag, [dict(link)], ids=True, ignore_conflicts=True)
 
 
+def test_bulk_update_writes_the_fields_of_each_record_and_nothing_else(owner_a, make_person):
+    ada = make_person("Ada", "Byron", job_title="Countess")
+    bea = make_person("Bea", "Neri", job_title="Clerk")
+    acme = services.company_create(workspace=owner_a.workspace, actor=None, attributes={"name": "Acme"})
+    ada.birth_date, ada.custom, ada.company_id, ada.job_title = (
+        dt.date(1815, 12, 10),
+        {"tier": "gold"},
+        acme.pk,
+        "X",
+    )
+    bea.birth_date, bea.last_name, bea.job_title = None, "Rossi", "Y"
+    importing_bulk.bulk_update(Person, [ada, bea], ["birth_date", "custom", "company_id", "last_name"])
+
+    ada.refresh_from_db()
+    bea.refresh_from_db()
+    assert (ada.birth_date, ada.custom, ada.company_id, ada.last_name) == (
+        dt.date(1815, 12, 10),
+        {"tier": "gold"},
+        acme.pk,
+        "Byron",
+    )
+    assert (bea.birth_date, bea.custom, bea.company_id, bea.last_name) == (None, {}, None, "Rossi")
+    assert (ada.job_title, bea.job_title) == ("Countess", "Clerk")  # not among the fields
+
+
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_sqlite_statistics_are_taken_for_a_table_without_them(owner_a, make_person):
     make_person(emails=["a@example.it"])

@@ -141,6 +141,10 @@ class DealsBuilder:
         if self.writer.postgres:  # what autovacuum does soon after a load: statistics and the visibility map
             with self.writer.connection.cursor() as cursor:
                 cursor.execute("VACUUM (ANALYZE) sales_deal")
+        else:  # what the scheduler's statistics job does on SQLite
+            from clientela.core.jobs import refresh_statistics
+
+            refresh_statistics()
         phases["analyze"] = round(time.perf_counter() - started - sum(phases.values()), 2)
         # The load ran with triggers off on PostgreSQL (``fast_load``): the board's counters from the deals.
         from clientela.sales.services import stage_totals_rebuild

@@ -155,11 +155,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def _refresh_statistics() -> None:
     """SQLite's planner needs statistics to pick the composite indexes (the scheduler refreshes them)."""
-    from django.db import connection
+    from clientela.core.jobs import refresh_statistics
 
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA optimize=0x10002")
+    refresh_statistics()
 
 
 # --- administration --------------------------------------------------------------------------------

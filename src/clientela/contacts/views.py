@@ -19,7 +19,7 @@ from django.utils import dateformat
 from django.utils.formats import get_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clientela.contacts import selectors, services
@@ -51,26 +51,26 @@ C = Module.CONTACTS
 
 # Columns a manager can choose for the people list, in their default order.
 PERSON_COLUMNS = {
-    "company": _("Company"),
-    "email": _("Email"),
-    "phone": _("Phone"),
-    "lifecycle_stage": _("Stage"),
-    "owner": _("Owner"),
-    "tags": _("Tags"),
-    "job_title": _("Job title"),
-    "preferred_channel": _("Channel"),
-    "source_channel": _("Source"),
-    "created_at": _("Created"),
+    "company": gettext_lazy("Company"),
+    "email": gettext_lazy("Email"),
+    "phone": gettext_lazy("Phone"),
+    "lifecycle_stage": gettext_lazy("Stage"),
+    "owner": gettext_lazy("Owner"),
+    "tags": gettext_lazy("Tags"),
+    "job_title": gettext_lazy("Job title"),
+    "preferred_channel": gettext_lazy("Channel"),
+    "source_channel": gettext_lazy("Source"),
+    "created_at": gettext_lazy("Created"),
 }
 DEFAULT_PERSON_COLUMNS = ["company", "email", "phone", "lifecycle_stage", "owner", "tags"]
 COMPANY_COLUMNS = {
-    "vat_number": _("VAT number"),
-    "industry": _("Industry"),
-    "email": _("Email"),
-    "phone": _("Phone"),
-    "owner": _("Owner"),
-    "tags": _("Tags"),
-    "created_at": _("Created"),
+    "vat_number": gettext_lazy("VAT number"),
+    "industry": gettext_lazy("Industry"),
+    "email": gettext_lazy("Email"),
+    "phone": gettext_lazy("Phone"),
+    "owner": gettext_lazy("Owner"),
+    "tags": gettext_lazy("Tags"),
+    "created_at": gettext_lazy("Created"),
 }
 DEFAULT_COMPANY_COLUMNS = ["vat_number", "industry", "email", "phone", "owner", "tags"]
 

@@ -226,3 +226,12 @@ def test_owner_filter_keeps_the_chosen_member_selected(owner_a, member_factory, 
     assert f'<option value="{seller.pk}" selected>{seller}</option>' in html  # the filter
     assert f'<option value="{owner_a.user.pk}">{owner_a.user}</option>' in html
     assert html.count(f'<option value="{seller.pk}"') == 1  # the bulk bar shows only on a non-empty list
+
+
+def test_the_list_speaks_the_readers_language_headers_included(owner_a, make_person, client_for):
+    make_person("Mario", "Rossi")
+    client = client_for(owner_a)
+    client.post("/language/", {"language": "it", "next": "/"})
+    page = client.get("/people/?col=job_title&col=owner").content.decode()
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", page, re.S)
+    assert any("Qualifica" in h for h in headers) and not any("Job title" in h for h in headers)

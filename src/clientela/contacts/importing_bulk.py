@@ -1,4 +1,4 @@
-"""Bulk inserts for imports: thousands of rows of one model in a few statements, the way each database
+"""Bulk writes for imports: thousands of rows of one model in a few statements, the way each database
 takes them fastest. No model instance per row, no ``save()``, no signals.
 
 - PostgreSQL: the rows are copied (``COPY ... FROM STDIN``) into a temporary table and moved into the
@@ -6,21 +6,23 @@ takes them fastest. No model instance per row, no ``save()``, no signals.
   row-level security is on; ``INSERT ... SELECT`` is checked like any insert. When the caller wants the
   new ids they are taken from the table's sequence first, in one query.
 - SQLite: one statement for all the rows, which come as a single JSON array parameter unpacked by
-  ``json_each`` (the library works without giving Python's lock back and forth for every row). When
-  the ids are wanted, the rows go into a temporary table (``executemany``) and then into the real one
-  with one ``INSERT ... SELECT``, in order: the table's ``AUTOINCREMENT`` key gives each row a larger id
-  than any before it, and the write lock, held from that statement to the commit, keeps every other
-  writer out, so the newest ids are these rows', in order. One statement for all the rows also lets the
-  full-text index's trigger flush once, not once per row (which made it the slowest part of an import),
-  and a few small statements keep the connection's statement cache small (a multi-row ``VALUES``
-  statement per size of batch kept hundreds of megabytes of prepared statements).
+  ``json_each`` (the library works through them without giving Python's lock back and forth for every
+  row, and a few small statements keep the connection's statement cache small, where a multi-row
+  ``VALUES`` statement per size of batch kept hundreds of megabytes of prepared statements). One
+  statement also lets the full-text index's trigger flush once, not once per row (which made it the
+  slowest part of an import). When the ids are wanted, the rows are inserted in the array's order and
+  the ids read back: the table's ``AUTOINCREMENT`` key gives each row a larger id than any before it,
+  and the write lock, held from that statement to the commit, keeps every other writer out, so the
+  newest ids are these rows', in order.
 
-Rows are dicts of attribute names (``person_id``) to Python values; a field a row leaves out takes its
-default. ``bulk_insert`` writes each new id into its row as ``row["id"]`` when asked to.
+Rows are dicts of attribute names (``person_id``) to Python values. Only the columns some row gives
+travel with every row; a column no row gives takes its field's default, passed once, and a row that
+leaves out a column another row gives takes the default too. ``bulk_insert`` writes each new id into
+its row as ``row["id"]`` when asked to; ``bulk_update`` writes fields of existing records the same way.
 
 ``values_query`` passes a batch's values to a lookup as one parameter; ``refresh_statistics`` keeps
-SQLite's planner statistics in step with tables an import makes grow, and
-``without_memory_map`` keeps an import's SQLite connection from mapping the database file.
+SQLite's planner statistics in step with tables an import makes grow, and ``without_memory_map`` keeps
+an import's SQLite connection from mapping the database file.
 """
 
 from __future__ import annotations
@@ -235,42 +237,30 @@ def _copy_insert(batch: _Batch, *, ignore_conflicts: bool) -> None:
 # --- SQLite ---------------------------------------------------------------------------------------
 
 
-def _insert_json(batch: _Batch, *, ignore_conflicts: bool) -> None:
-    """All the rows in one statement: one JSON array parameter, unpacked by ``json_each``."""
+def _insert_json(batch: _Batch, *, ignore_conflicts: bool = False, in_order: bool = False) -> None:
+    """All the rows in one statement: one JSON array parameter, unpacked by ``json_each`` (in the array's
+    order when ``in_order``)."""
     quote = connection.ops.quote_name
     picks = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(batch.columns)))
     constants = "".join(", %s" for _value in batch.constants)
     # "WHERE true" lets SQLite read ON CONFLICT as the upsert clause, not as part of the SELECT.
     ending = " WHERE true ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    order = " ORDER BY key" if in_order else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(batch.db_table)} ({_names([*batch.columns, *batch.constant_columns])}) "  # noqa: S608
-            f"SELECT {picks}{constants} FROM json_each(%s){ending}",
+            f"SELECT {picks}{constants} FROM json_each(%s){order}{ending}",
             [*batch.constants, json.dumps(batch.values)],
         )
 
 
 def _insert_in_order(batch: _Batch) -> list[int]:
-    """Insert through a temporary table; the new ids in the order of the rows (see the module)."""
-    quote = connection.ops.quote_name
-    names = _names(batch.columns)
-    stage = quote(f"import_stage_{batch.db_table}")
-    marks = ", ".join(["%s"] * len(batch.columns))
-    constants = "".join(", %s" for _value in batch.constants)
-    pk = quote(batch.pk_column)
-    table = quote(batch.db_table)
-    # Table and column names come from the model; every value is a bound parameter.
+    """Insert the rows in order; their new ids, in the same order (see the module)."""
+    _insert_json(batch, in_order=True)
+    pk = connection.ops.quote_name(batch.pk_column)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {stage} AS SELECT {names} FROM {table} WHERE 0")  # noqa: S608
-        cursor.executemany(f"INSERT INTO {stage} ({names}) VALUES ({marks})", batch.values)  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {table} ({_names([*batch.columns, *batch.constant_columns])}) "  # noqa: S608
-            f"SELECT {names}{constants} FROM {stage} ORDER BY rowid",
-            batch.constants,
-        )
-        cursor.execute(f"DROP TABLE {stage}")
-        cursor.execute(
-            f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT %s",  # noqa: S608
+            f"SELECT {pk} FROM {connection.ops.quote_name(batch.db_table)} ORDER BY {pk} DESC LIMIT %s",  # noqa: S608
             [len(batch.values)],
         )
         new_ids = [row_id for (row_id,) in cursor.fetchall()]

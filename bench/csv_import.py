@@ -11,8 +11,8 @@ Three commands, each run by the harness in its own process in the bench environm
   file into a temporary table, or on SQLite an ``executemany`` of the parsed rows into one.
 - ``run PATH``: ``import_upload``, ``import_start`` (skip duplicates, import the valid rows) and
   ``import_run``, timed; ``import_run`` is called here directly, the task queue is left out. Reports
-  rows/s and the process's memory: resident size before the run, sampled during it, and its peak
-  (``ru_maxrss``).
+  rows/s, the process's CPU time during the run (every thread: the import reads ahead in one), and its
+  memory: resident size before the run, sampled during it, and its peak (``ru_maxrss``).
 
 The scenario needs ``import_upload``, ``import_start`` and ``import_run`` in
 ``clientela/contacts/importing.py``; when they are missing, ``run`` answers ``{"not_run": why}``.
@@ -331,9 +331,11 @@ def run_import(path: Path, slug: str, owner_email: str) -> dict[str, Any]:
         )
         rss_before = psutil.Process().memory_info().rss / 2**20
         with RssSampler() as sampler:
+            cpu_started = time.process_time()
             started = time.perf_counter()
             import_ = importing.import_run(import_=import_)
             seconds = time.perf_counter() - started
+            cpu_seconds = time.process_time() - cpu_started
     import_.refresh_from_db()
     rows = int(import_.total_rows or import_.processed_rows or 0)
     samples = [rss for _t, rss, _uss in sampler.samples] or [rss_before]
@@ -350,6 +352,9 @@ def run_import(path: Path, slug: str, owner_email: str) -> dict[str, Any]:
         "failed": import_.failed_count,
         "seconds": round(seconds, 2),
         "rows_per_s": round(rows / seconds, 1) if seconds else None,
+        # CPU of this process (every thread) during import_run: on a shared machine, wall time beyond
+        # it is waiting for the database, or for a core.
+        "cpu_seconds": round(cpu_seconds, 2),
         "upload_seconds": round(upload_s, 2),
         "mapping": mapping,
         "rss_after_setup_mb": round(rss_setup, 1),

@@ -9,14 +9,18 @@ The flow, one ``Import`` row per file:
 3. ``import_start`` checks the options and enqueues the task after commit; the task calls ``import_run``.
 4. ``import_run`` streams the file twice: a check pass (counts rows and, when the user wants all or
    nothing, validates every row: one problem and nothing is written), then a write pass in batches of
-   ``BATCH_SIZE`` rows, each batch one transaction that also advances the progress counters.
+   ``BATCH_SIZE`` rows, each batch one transaction that also advances the progress counters. While a
+   batch is written, a thread reads and parses the next ones.
 5. ``import_undo`` removes what the import created and puts back what it changed.
 
-Rows are never held in memory beyond one batch, so a million-row CSV keeps the worker's memory flat.
+Rows are never held in memory beyond a few batches (the one being written, two read ahead), so a
+million-row CSV keeps the worker's memory flat. A batch is written in a few statements whatever its
+size (``importing_bulk``): one lookup of all its emails, one of its phones, one insert per table.
 Duplicates are found by email and phone (E.164) (companies also by VAT number and name) against
-existing records and, because each batch is committed before the next is read, against earlier rows of
-the same file. What an update changed is recorded in the audit trail (one event per record, target the
-import), in the same transaction as the change: that is what undo puts back.
+existing records, against earlier rows of the same batch and, because each batch is committed before
+the next one's duplicates are looked up, against earlier batches. What an update changed is recorded
+in the audit trail (one event per record, target the import), in the same transaction as the change:
+that is what undo puts back.
 """
 
 from __future__ import annotations

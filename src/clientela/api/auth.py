@@ -20,22 +20,16 @@ def _activate(request: HttpRequest, membership: Membership) -> None:
 
 
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer clt_...``: the token's user, in the token's workspace, with their role."""
+    """``Authorization: Bearer clt_...``: the token's user, in the token's workspace, with their role
+    (a user removed from the workspace since the token was made is refused)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         api_token = api_token_authenticate(token)
         if api_token is None:
             return None
-        membership = (
-            Membership.all_workspaces.select_related("workspace", "user")
-            .filter(workspace=api_token.workspace, user=api_token.user, is_active=True)
-            .first()
-        )
-        if membership is None:  # removed from the workspace since the token was made
-            return None
         request.user = api_token.user
         request.api_token = api_token  # type: ignore[attr-defined]
-        _activate(request, membership)
+        _activate(request, api_token.membership)  # type: ignore[attr-defined]
         return api_token
 
 

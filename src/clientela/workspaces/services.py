@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -302,19 +303,36 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
 
 
 def api_token_authenticate(raw: str) -> ApiToken | None:
-    """The active token for a raw secret, with its user and workspace; ``None`` if unknown or revoked.
+    """The active token for a raw secret, with its user, its workspace and its ``membership`` (the user's
+    active membership of that workspace), all read in one query; ``None`` if the secret is unknown or
+    revoked, or its user is inactive or no longer a member.
 
     ``last_used_at`` is refreshed at most once a minute, so reads do not turn into a write each.
     """
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    token = (
-        ApiToken.all_workspaces.select_related("user", "workspace")
-        .filter(token_hash=secret_hash(raw), revoked_at__isnull=True, user__is_active=True)
+    # From the membership's side: it and the token share the user and the workspace, so one join
+    # brings all four (the token's columns come as annotations).
+    columns = [field.attname for field in ApiToken._meta.concrete_fields]
+    membership = (
+        Membership.all_workspaces.select_related("workspace", "user")
+        .filter(
+            is_active=True,
+            user__is_active=True,
+            user__api_tokens__token_hash=secret_hash(raw),
+            user__api_tokens__revoked_at__isnull=True,
+            user__api_tokens__workspace=F("workspace"),
+        )
+        .annotate(**{f"token_{name}": F(f"user__api_tokens__{name}") for name in columns})
         .first()
     )
-    if token is None:
+    if membership is None:
         return None
+    token = ApiToken.from_db(
+        membership._state.db, columns, [getattr(membership, f"token_{name}") for name in columns]
+    )
+    token.user, token.workspace = membership.user, membership.workspace
+    token.membership = membership  # type: ignore[attr-defined]
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
         ApiToken.all_workspaces.filter(pk=token.pk).update(last_used_at=now)

@@ -80,7 +80,14 @@ def test_invitation_is_mailed_accepted_once_and_then_invalid(
 def test_api_tokens_are_hashed_revocable_and_tied_to_membership(owner_a, owner_b):
     token, raw = services.api_token_create(workspace=owner_a.workspace, user=owner_a.user, name="script")
     assert raw.startswith("clt_") and raw not in token.token_hash and token.prefix == raw[:12]
-    assert services.api_token_authenticate(raw).pk == token.pk
+    found = services.api_token_authenticate(raw)
+    assert (found.pk, found.name, found.user, found.workspace) == (
+        token.pk,
+        "script",
+        owner_a.user,
+        owner_a.workspace,
+    )
+    assert found.membership == owner_a
     assert ApiToken.all_workspaces.get(pk=token.pk).last_used_at is not None
     with pytest.raises(NotFound):
         services.api_token_create(workspace=owner_b.workspace, user=owner_a.user, name="not a member")
@@ -88,3 +95,11 @@ def test_api_tokens_are_hashed_revocable_and_tied_to_membership(owner_a, owner_b
     assert services.api_token_authenticate(raw) is None
     assert services.api_token_authenticate("clt_" + "x" * 43) is None
     assert services.api_token_authenticate("garbage") is None
+
+
+def test_a_token_stops_working_when_its_user_leaves_the_workspace(owner_a, member_factory):
+    member = member_factory(owner_a.workspace, Role.SALES)
+    _token, raw = services.api_token_create(workspace=owner_a.workspace, user=member.user, name="script")
+    assert services.api_token_authenticate(raw).membership == member
+    services.member_remove(actor=owner_a, member=member)
+    assert services.api_token_authenticate(raw) is None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -160,9 +160,8 @@ class PricingContext:
     _exchange_rates: dict[tuple[str, dt.date], Decimal | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _price_lists: list[PriceList] | None = field(default=None, init=False, repr=False, compare=False)
-    # product id -> price list id -> the product's items in that list, the highest minimum quantity first
-    _items: dict[int, dict[int, list[PriceListItem]]] = field(
+    # product id -> (price list, the product's items in it), see ``price_list_items``
+    _items: dict[int, list[tuple[PriceList, list[PriceListItem]]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -196,38 +195,19 @@ class PricingContext:
             self._exchange_rates[key] = exchange_rate_on(self.workspace, self.currency, self.issue_date)
         return self._exchange_rates[key]
 
-    def price_lists(self) -> list[PriceList]:
-        """The lists a price is looked up in, in order: the document's own list, else the active lists
-        in its currency valid on its date, the customer's group first, then the latest start."""
-        if self._price_lists is None:
-            if self.price_list is not None:
-                self._price_lists = [self.price_list]
-            else:
-                found = (
-                    PriceList.objects.filter(
-                        workspace=self.workspace,
-                        currency=self.currency,
-                        active=True,
-                        customer_group__in={self.customer_group, ""},
-                    )
-                    .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=self.issue_date))
-                    .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.issue_date))
-                )
-                self._price_lists = sorted(
-                    found,
-                    key=lambda p: (p.customer_group == "", -(p.valid_from or dt.date.min).toordinal(), p.pk),
-                )
-        return self._price_lists
+    def price_list_items(self, product_id: int) -> list[tuple[PriceList, list[PriceListItem]]]:
+        """The lists that price the product, in the order a price is looked up in them, each with the
+        product's items in it (the highest minimum quantity first); see ``prefetch``.
 
-    def price_list_items(self, product_id: int) -> dict[int, list[PriceListItem]]:
-        """The product's items in each of ``price_lists()``, by list id; see ``prefetch``."""
+        The lists are the document's own list, else the active lists in its currency valid on its date,
+        the customer's group first, then the latest start."""
         if product_id not in self._items:
             self._load_items([product_id])
         return self._items[product_id]
 
     def prefetch(self, lines: Sequence[LineIn]) -> None:
         """Read in one query each what pricing ``lines`` will need: the price list items of their
-        products and the explicit tax rates they name."""
+        products (with their lists) and the explicit tax rates they name."""
         self._load_items(
             {line.product_id for line in lines if line.product_id and line.unit_price in (None, "")}
             - self._items.keys()
@@ -237,20 +217,34 @@ class PricingContext:
             - self._tax_rates_by_id.keys()
         )
 
+    def _lists(self) -> Q:
+        """The price lists that apply, as a filter on a list's item (``price_list__...``)."""
+        if self.price_list is not None:
+            return Q(price_list=self.price_list)
+        return (
+            Q(
+                price_list__currency=self.currency,
+                price_list__active=True,
+                price_list__customer_group__in={self.customer_group, ""},
+            )
+            & (Q(price_list__valid_from__isnull=True) | Q(price_list__valid_from__lte=self.issue_date))
+            & (Q(price_list__valid_to__isnull=True) | Q(price_list__valid_to__gte=self.issue_date))
+        )
+
     def _load_items(self, product_ids: Iterable[int]) -> None:
         product_ids = list(product_ids)
         if not product_ids:
             return
-        lists = self.price_lists()
-        for product_id in product_ids:
-            self._items[product_id] = {}
-        if not lists:
-            return
-        items = PriceListItem.objects.filter(
-            workspace=self.workspace, price_list__in=lists, product_id__in=product_ids
-        ).order_by("-min_quantity", "pk")
+        items = (
+            PriceListItem.objects.filter(self._lists(), workspace=self.workspace, product_id__in=product_ids)
+            .select_related("price_list")
+            .order_by("-min_quantity", "pk")
+        )
+        found: dict[int, dict[int, tuple[PriceList, list[PriceListItem]]]] = {pk: {} for pk in product_ids}
         for item in items:
-            self._items[item.product_id].setdefault(item.price_list_id, []).append(item)
+            found[item.product_id].setdefault(item.price_list_id, (item.price_list, []))[1].append(item)
+        for product_id, lists in found.items():
+            self._items[product_id] = sorted(lists.values(), key=lambda pair: _lookup_order(pair[0]))
 
     def _load_tax_rates(self, ids: Iterable[int]) -> None:
         ids = list(ids)
@@ -261,7 +255,36 @@ class PricingContext:
             self._tax_rates_by_id[tax_rate_id] = found.get(tax_rate_id)
 
 
+def _lookup_order(price_list: PriceList) -> tuple[bool, int, int]:
+    """The customer's group first, then the latest start."""
+    return (
+        price_list.customer_group == "",
+        -(price_list.valid_from or dt.date.min).toordinal(),
+        price_list.pk,
+    )
+
+
 # --- customers and tax treatment ------------------------------------------------------------------
+
+
+def with_customer_facts(queryset: QuerySet[Any], key: str) -> QuerySet[Any]:
+    """People (``key`` "person") or companies (``key`` "company") with what pricing asks of each, read
+    in the same query: the country of the first address that names one (``billing_country``) and the
+    customer group of its account (``billing_group``). ``customer_country`` and ``customer_group`` use
+    them instead of a query each."""
+    addresses = (
+        Address.objects.filter(**{key: OuterRef("pk")}).exclude(country="").order_by("-is_primary", "id")
+    )
+    accounts = CustomerAccount.objects.filter(**{key: OuterRef("pk")})
+    return queryset.annotate(
+        billing_country=Subquery(addresses.values("country")[:1]),
+        billing_group=Subquery(accounts.values("customer_group")[:1]),
+    )
+
+
+def _fact(record: Person | Company, name: str) -> tuple[bool, Any]:
+    """(read, value) of an annotation of ``with_customer_facts``."""
+    return (True, vars(record)[name]) if name in vars(record) else (False, None)
 
 
 def customer_country(person: Person | None, company: Company | None) -> str:
@@ -269,11 +292,17 @@ def customer_country(person: Person | None, company: Company | None) -> str:
     for key, record in (("company", company), ("person", person)):
         if record is None:
             continue
-        address = (
-            Address.objects.filter(**{key: record}).exclude(country="").order_by("-is_primary", "id").first()
-        )
-        if address is not None:
-            return address.country.upper()
+        read, country = _fact(record, "billing_country")
+        if not read:
+            address = (
+                Address.objects.filter(**{key: record})
+                .exclude(country="")
+                .order_by("-is_primary", "id")
+                .first()
+            )
+            country = address.country if address is not None else None
+        if country:
+            return str(country).upper()
     company = company or (person.company if person is not None else None)
     if company is not None and company.vat_number[:2].isalpha():
         prefix = company.vat_number[:2].upper()
@@ -330,6 +359,11 @@ def _valid_vat(vat: str) -> bool:
 
 
 def customer_group(person: Person | None, company: Company | None) -> str:
+    record = company if company is not None else person
+    if record is not None:
+        read, group = _fact(record, "billing_group")
+        if read:
+            return group or ""
     account = account_for(person, company)
     return account.customer_group if account is not None else ""
 
@@ -411,9 +445,8 @@ def resolve_price(ctx: PricingContext, product: Product, quantity: Decimal) -> t
     """(unit price, includes tax) from the first price list that has the product for this quantity:
     the document's own list, else lists in its currency valid on its date, the customer's group first;
     else the product's default price (converted when the document is in another currency)."""
-    items = ctx.price_list_items(product.pk)
-    for price_list in ctx.price_lists():
-        for item in items.get(price_list.pk, ()):
+    for price_list, items in ctx.price_list_items(product.pk):
+        for item in items:
             if item.min_quantity <= quantity:
                 return item.unit_price, price_list.prices_include_tax
     rate = ctx.exchange_rate()

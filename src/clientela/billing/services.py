@@ -62,6 +62,7 @@ from clientela.billing.pricing import (
     price_lines,
     totals,
     valid,
+    with_customer_facts,
 )
 from clientela.contacts.models import Company, Email, Person
 from clientela.core import money
@@ -903,13 +904,14 @@ def _context(
     person = document.person if document and header.person_id is None else None
     company = document.company if document and header.company_id is None else None
     if header.person_id:
-        person = (
-            Person.objects.filter(workspace=workspace, pk=header.person_id).select_related("company").first()
-        )
+        people = Person.objects.filter(workspace=workspace, pk=header.person_id).select_related("company")
+        person = with_customer_facts(people, "person").first()
         if person is None:
             errors["person"] = [_("No such person.")]
     if header.company_id:
-        company = Company.objects.filter(workspace=workspace, pk=header.company_id).first()
+        company = with_customer_facts(
+            Company.objects.filter(workspace=workspace, pk=header.company_id), "company"
+        ).first()
         if company is None:
             errors["company"] = [_("No such company.")]
     if person is None and company is None and not errors:

@@ -32,6 +32,7 @@ from clientela.contacts.models import (
 )
 from clientela.core import search
 from clientela.core.errors import ValidationFailed
+from clientela.core.expressions import related_rows
 from clientela.core.phones import to_e164_or_none
 from clientela.core.text import digits
 from clientela.timeline.models import Interaction
@@ -173,7 +174,7 @@ def customer_list(*, workspace: Workspace, user: User, query: ListQuery) -> Page
 
 def customer_rows(*, workspace: Workspace, user: User, query: ListQuery) -> Page:
     """The same page as ``customer_list``, each item a plain dict in the API's shape (``PersonOut`` or
-    ``CompanyOut``): what the lists and the API show, in four queries and without model instances."""
+    ``CompanyOut``): what the lists and the API show, in one query and without model instances."""
     return _page(workspace, user, query, _rows)
 
 
@@ -299,15 +300,21 @@ _ROW_COMPUTED = {"full_name", "company", "owner", "emails", "phones", "tags"}
 def _rows(
     workspace: Workspace, model: type[Person] | type[Company], queryset: QuerySet
 ) -> list[dict[str, Any]]:
-    """Plain rows: one query for the records (with owner and company), one each for tags, emails, phones."""
+    """Plain rows in one query: the records with owner and company, their tags, emails and phones as
+    JSON arrays of correlated subqueries (see ``related_rows``)."""
     is_person = model is Person
     keys = PERSON_ROW if is_person else COMPANY_ROW
-    columns = [key for key in keys if key not in _ROW_COMPUTED]
+    key = "person" if is_person else "company"
+    link = PersonTag if is_person else CompanyTag
+    columns = [name for name in keys if name not in _ROW_COMPUTED]
     columns += ["owner_id", "owner__email", "owner__full_name"]
     if is_person:
         columns += ["company_id", "company__name"]
-    records = list(queryset.values(*columns))
-    tags, emails, phones = _contact_points(workspace, model, [r["id"] for r in records])
+    records = queryset.annotate(
+        tag_rows=related_rows(link.objects.all(), key, "tag__name"),
+        email_rows=related_rows(Email.objects.all(), key, "is_primary", "id", "email"),
+        phone_rows=related_rows(Phone.objects.all(), key, "is_primary", "id", "e164", "raw", "label"),
+    ).values(*columns, "tag_rows", "email_rows", "phone_rows")
     rows = []
     for r in records:
         r["owner"] = (
@@ -320,50 +327,24 @@ def _rows(
             r["company"] = (
                 {"id": r["company_id"], "name": r["company__name"]} if r["company_id"] is not None else None
             )
-        r["emails"] = emails.get(r["id"], [])
-        r["phones"] = phones.get(r["id"], [])
-        r["tags"] = tags.get(r["id"], [])
-        rows.append({key: r[key] for key in keys})
+        r["tags"] = sorted(name for (name,) in r["tag_rows"] or ())
+        r["emails"] = [email for _primary, _id, email in _primary_first(r["email_rows"])]
+        r["phones"] = [
+            {"e164": e164, "raw": raw, "label": label}
+            for _primary, _id, e164, raw, label in _primary_first(r["phone_rows"])
+        ]
+        rows.append({name: r[name] for name in keys})
     return rows
+
+
+def _primary_first(rows: list[list[Any]] | None) -> list[list[Any]]:
+    """Contact points as ``[is_primary, id, ...]`` rows: the primary first, then by id (as on the card)."""
+    return sorted(rows or (), key=lambda row: (not row[0], row[1]))
 
 
 def person_full_name(first_name: str, last_name: str) -> str:
     """What ``Person.full_name`` gives, from the two names alone."""
     return " ".join(part for part in (first_name, last_name) if part) or str(_("(no name)"))
-
-
-def _contact_points(
-    workspace: Workspace, model: type[Person] | type[Company], ids: list[int]
-) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[int, list[dict[str, str]]]]:
-    """Tag names (by name), emails and phones (primary first) of these records, by record id."""
-    if not ids:
-        return {}, {}, {}
-    records = model.objects.filter(workspace=workspace, pk__in=ids)
-    tags = _by_record(records, ["tags__name"], ["tags__name"])
-    emails = _by_record(records, ["emails__email"], ["-emails__is_primary", "emails__id"])
-    phones = _by_record(
-        records, ["phones__e164", "phones__raw", "phones__label"], ["-phones__is_primary", "phones__id"]
-    )
-    return (
-        {pk: [name for (name,) in values] for pk, values in tags.items()},
-        {pk: [email for (email,) in values] for pk, values in emails.items()},
-        {
-            pk: [{"e164": e164, "raw": raw, "label": label} for e164, raw, label in values]
-            for pk, values in phones.items()
-        },
-    )
-
-
-def _by_record(records: QuerySet, columns: list[str], order: list[str]) -> dict[int, list[tuple[Any, ...]]]:
-    """Columns of a related table, by record id. Read through the records (a left join from them), so
-    their workspace scopes the related rows and the join uses the relation's index, with or without
-    planner statistics (SQLite without them scans the workspace's rows on ``workspace_id = ? AND
-    person_id IN (...)``)."""
-    values: dict[int, list[tuple[Any, ...]]] = {}
-    for pk, *rest in records.order_by("id", *order).values_list("id", *columns):
-        if rest[0] is not None:  # the left join's row for a record without any
-            values.setdefault(pk, []).append(tuple(rest))
-    return values
 
 
 def _value(row: Any, name: str) -> Any:

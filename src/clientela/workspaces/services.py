@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from clientela.core.audit import audit_record
 from clientela.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from clientela.core.rawsql import Columns, fetch_one
 from clientela.core.tenancy import workspace_scope
 from clientela.workspaces.models import ApiToken, Invitation, Membership, User, Workspace, normalize_email
 from clientela.workspaces.roles import ROLE_RANK, Role
@@ -302,6 +303,12 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
     return token
 
 
+# The token's join, hand-written (see core.rawsql): it runs on every API request.
+_TOKEN, _MEMBERSHIP = Columns(ApiToken, "t"), Columns(Membership, "m")
+_USER, _WORKSPACE = Columns(User, "u"), Columns(Workspace, "w")
+_TOKEN_JOIN = (_TOKEN, _MEMBERSHIP, _USER, _WORKSPACE)
+
+
 def api_token_authenticate(raw: str) -> ApiToken | None:
     """The active token for a raw secret, with its user, its workspace and its ``membership`` (the user's
     active membership of that workspace), all read in one query; ``None`` if the secret is unknown or
@@ -311,27 +318,20 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     """
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    # From the membership's side: it and the token share the user and the workspace, so one join
-    # brings all four (the token's columns come as annotations).
-    columns = [field.attname for field in ApiToken._meta.concrete_fields]
-    membership = (
-        Membership.all_workspaces.select_related("workspace", "user")
-        .filter(
-            is_active=True,
-            user__is_active=True,
-            user__api_tokens__token_hash=secret_hash(raw),
-            user__api_tokens__revoked_at__isnull=True,
-            user__api_tokens__workspace=F("workspace"),
-        )
-        .annotate(**{f"token_{name}": F(f"user__api_tokens__{name}") for name in columns})
-        .first()
+    found = fetch_one(
+        _TOKEN_JOIN,
+        f"SELECT {{columns}} FROM {_TOKEN.table}"
+        f" JOIN {_MEMBERSHIP.table} ON m.user_id = t.user_id AND m.workspace_id = t.workspace_id"
+        f" JOIN {_USER.table} ON u.id = t.user_id JOIN {_WORKSPACE.table} ON w.id = t.workspace_id"
+        " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND m.is_active = %s AND u.is_active = %s",
+        [secret_hash(raw), True, True],
     )
-    if membership is None:
+    if found is None:
         return None
-    token = ApiToken.from_db(
-        membership._state.db, columns, [getattr(membership, f"token_{name}") for name in columns]
-    )
-    token.user, token.workspace = membership.user, membership.workspace
+    token, membership, user, workspace = found
+    assert isinstance(token, ApiToken) and isinstance(membership, Membership)
+    token.user = membership.user = user  # type: ignore[assignment]
+    token.workspace = membership.workspace = workspace  # type: ignore[assignment]
     token.membership = membership  # type: ignore[attr-defined]
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:

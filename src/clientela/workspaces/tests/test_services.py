@@ -1,6 +1,7 @@
 """Rules of workspaces, memberships, invitations and tokens (given / when / then)."""
 
 import pytest
+from django.utils import timezone
 
 from clientela.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from clientela.core.models import AuditEvent
@@ -95,6 +96,24 @@ def test_api_tokens_are_hashed_revocable_and_tied_to_membership(owner_a, owner_b
     assert services.api_token_authenticate(raw) is None
     assert services.api_token_authenticate("clt_" + "x" * 43) is None
     assert services.api_token_authenticate("garbage") is None
+
+
+def test_an_authenticated_token_comes_with_converted_values_and_is_touched_once_a_minute(owner_a):
+    """The token's hand-written join gives what the ORM would: aware datetimes, the related rows."""
+    token, raw = services.api_token_create(workspace=owner_a.workspace, user=owner_a.user, name="script")
+    first = services.api_token_authenticate(raw)
+    second = services.api_token_authenticate(raw)  # reads the stored last_used_at back
+    assert second.created_at == token.created_at and timezone.is_aware(second.created_at)
+    assert second.last_used_at == first.last_used_at and timezone.is_aware(second.last_used_at)
+    assert second.user.email == owner_a.user.email and second.workspace.slug == owner_a.workspace.slug
+    assert (second.membership.role, second.membership.workspace, second.membership.user) == (
+        owner_a.role,
+        owner_a.workspace,
+        owner_a.user,
+    )
+    owner_a.user.is_active = False
+    owner_a.user.save()
+    assert services.api_token_authenticate(raw) is None
 
 
 def test_a_token_stops_working_when_its_user_leaves_the_workspace(owner_a, member_factory):

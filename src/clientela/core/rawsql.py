@@ -26,17 +26,18 @@ class Columns:
         self.alias = alias
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [field.attname for field in self.fields]
+        self.columns = [str(field.column) for field in self.fields]
         self._converters: dict[str, list[list[tuple[Converter, Any]]]] = {}
 
     @property
     def table(self) -> str:
-        """``"table" "alias"``, for a FROM or JOIN clause."""
+        """``"table" "alias"``, for the FROM or JOIN clause."""
         quote = connection.ops.quote_name
         return f"{quote(self.model._meta.db_table)} {quote(self.alias)}"
 
     def sql(self) -> str:
         quote = connection.ops.quote_name
-        return ", ".join(f"{quote(self.alias)}.{quote(field.column)}" for field in self.fields)
+        return ", ".join(f"{quote(self.alias)}.{quote(column)}" for column in self.columns)
 
     def instance(self, values: Sequence[Any]) -> Model:
         converted = []
@@ -58,10 +59,14 @@ class Columns:
 
 
 def fetch_one(parts: Sequence[Columns], sql: str, params: Sequence[Any]) -> list[Model] | None:
-    """Run ``sql`` (``{columns}`` stands for the SELECT list of ``parts``, in order) and build the first
-    row's instances, one per part; ``None`` without a row."""
+    """Run ``sql`` and build the first row's instances, one per part; ``None`` without a row.
+
+    In ``sql``, ``{columns}`` stands for the SELECT list of ``parts`` (in order) and ``{alias}`` for the
+    table of the part of that alias: ``SELECT {columns} FROM {t} JOIN {u} ON u.id = t.user_id``.
+    """
+    tables = {part.alias: part.table for part in parts}
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(columns=", ".join(part.sql() for part in parts)), params)
+        cursor.execute(sql.format(columns=", ".join(part.sql() for part in parts), **tables), params)
         row = cursor.fetchone()
     if row is None:
         return None

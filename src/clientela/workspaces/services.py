@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -320,9 +319,8 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
         return None
     found = fetch_one(
         _TOKEN_JOIN,
-        f"SELECT {{columns}} FROM {_TOKEN.table}"
-        f" JOIN {_MEMBERSHIP.table} ON m.user_id = t.user_id AND m.workspace_id = t.workspace_id"
-        f" JOIN {_USER.table} ON u.id = t.user_id JOIN {_WORKSPACE.table} ON w.id = t.workspace_id"
+        "SELECT {columns} FROM {t} JOIN {m} ON m.user_id = t.user_id AND m.workspace_id = t.workspace_id"
+        " JOIN {u} ON u.id = t.user_id JOIN {w} ON w.id = t.workspace_id"
         " WHERE t.token_hash = %s AND t.revoked_at IS NULL AND m.is_active = %s AND u.is_active = %s",
         [secret_hash(raw), True, True],
     )

@@ -4,7 +4,8 @@ when revenue rises."""
 
 from decimal import Decimal as D
 
-from hypothesis import given, settings
+from babel.numbers import format_currency
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clientela.core import money
@@ -116,3 +117,17 @@ tiers_strategy = st.lists(
 def test_commissions_are_monotonic_in_revenue(tiers, a, b):
     low, high = sorted((a, b))
     assert money.tiered_amount(low, tiers, "EUR") <= money.tiered_amount(high, tiers, "EUR")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    amount=decimals("-1000000000000", "1000000000000", 4),
+    currency=st.sampled_from(["EUR", "HUF", "RON", "USD", "GBP", "JPY", "BHD"]),
+    locale=st.sampled_from(["en", "it", "hu", "ro", "de_CH", "fr", "pl", "en_IN"]),
+)
+@example(amount=D("-0"), currency="EUR", locale="it")  # a signed zero: Babel writes "-0,00 €"
+@example(amount=D("-0.004"), currency="EUR", locale="en")
+@example(amount=D("0.125"), currency="EUR", locale="hu")  # half-even, as Babel rounds
+def test_money_is_written_exactly_as_babel_writes_it(amount, currency, locale):
+    """``format_money``'s cached layouts (and its fallback, en_IN's lakh grouping) are Babel's output."""
+    assert money.format_money(amount, currency, locale) == format_currency(amount, currency, locale=locale)

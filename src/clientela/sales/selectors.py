@@ -234,9 +234,15 @@ def _card_relations(deals: QuerySet[Deal]) -> QuerySet[Deal]:
 
 def pipeline_list(*, workspace: Workspace, include_archived: bool = False) -> QuerySet[Pipeline]:
     """The workspace's pipelines in their order (the default one is created on first use)."""
-    pipeline_ensure_default(workspace=workspace)
     pipelines = Pipeline.objects.filter(workspace=workspace).order_by("position", "id")
-    return pipelines if include_archived else pipelines.filter(archived_at__isnull=True)
+    if include_archived:
+        pipeline_ensure_default(workspace=workspace)
+        return pipelines
+    active = pipelines.filter(archived_at__isnull=True)
+    if not active:  # evaluates (and keeps) the list: a single query once the workspace has pipelines
+        pipeline_ensure_default(workspace=workspace)
+        active = active.all()
+    return active
 
 
 def pipeline_get(*, workspace: Workspace, pipeline_id: int | None) -> Pipeline:
@@ -248,7 +254,7 @@ def pipeline_get(*, workspace: Workspace, pipeline_id: int | None) -> Pipeline:
 
 def stage_list(*, pipeline: Pipeline, include_retired: bool = False) -> QuerySet[Stage]:
     """A pipeline's stages in board order (retired ones last, when asked for)."""
-    stages = Stage.objects.filter(workspace=pipeline.workspace, pipeline=pipeline)
+    stages = Stage.objects.filter(workspace_id=pipeline.workspace_id, pipeline=pipeline)
     if include_retired:
         return stages.order_by(F("retired_at").asc(nulls_first=True), "position", "id")
     return stages.filter(retired_at__isnull=True).order_by("position", "id")

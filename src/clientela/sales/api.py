@@ -64,7 +64,9 @@ def _pipeline_out(pipeline: Pipeline) -> dict[str, Any]:
 
 
 def _deal(request: WorkspaceRequest, deal_id: int) -> Deal:
-    return selectors.deal_get(workspace=request.workspace, viewer=request.membership, deal_id=deal_id)
+    return selectors.deal_get(
+        workspace=request.workspace, viewer=request.membership, deal_id=deal_id, customers=False
+    )
 
 
 def _may_assign(request: WorkspaceRequest, owner: int | None) -> None:
@@ -257,7 +259,7 @@ def deal_move(request: WorkspaceRequest, deal_id: int, payload: DealMoveIn) -> D
         position = selectors.column_index_after(
             workspace=request.workspace, stage=stage, after=after, moving=deal
         )
-    services.deal_move_stage(
+    return services.deal_move_stage(  # the deal as moved, with the relations read above
         workspace=request.workspace,
         actor=request.user,
         deal=deal,
@@ -266,7 +268,6 @@ def deal_move(request: WorkspaceRequest, deal_id: int, payload: DealMoveIn) -> D
         expected_version=payload.version,
         lost_reason=payload.lost_reason,
     )
-    return _deal(request, deal_id)
 
 
 @router.get("/deals/{deal_id}/history", response=list[StageSpanOut], operation_id="sales_deal_history")

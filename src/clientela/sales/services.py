@@ -887,7 +887,7 @@ def _timeline(
     to_stage: Stage | None = None,
 ) -> None:
     """Write the event to the customer's timeline (a deal with no customer has none)."""
-    if deal.person is None and deal.company is None:
+    if deal.person_id is None and deal.company_id is None:
         return
     lines = []
     for conversion in conversions:

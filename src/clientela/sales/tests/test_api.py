@@ -32,6 +32,7 @@ def test_create_read_move_and_history_of_a_deal(api, make_person):
     moved = api.post(f"/api/v1/deals/{deal['id']}/move", {"stage": stages["Proposal sent"], "version": 1})
     assert moved.status_code == 200 and moved.json()["stage"]["name"] == "Proposal sent"
     assert moved.json()["version"] == 2
+    assert moved.json() == api.get(f"/api/v1/deals/{deal['id']}").json()  # the answer is what is stored
     history = api.get(f"/api/v1/deals/{deal['id']}/history").json()
     assert [h["stage"]["name"] for h in history] == ["Qualified", "Proposal sent"]
     assert history[0]["left_at"] is not None and history[1]["left_at"] is None

@@ -100,6 +100,13 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+# The first signs people in and brings their workspaces with them; the second keeps sessions made
+# before it valid.
+AUTHENTICATION_BACKENDS = [
+    "clientela.workspaces.backends.MembershipBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 ROOT_URLCONF = "clientela.config.urls"
 ASGI_APPLICATION = "clientela.config.asgi.application"
 WSGI_APPLICATION = "clientela.config.wsgi.application"

@@ -30,8 +30,11 @@ class WorkspaceMiddleware:
         request.membership = None  # type: ignore[attr-defined]
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            # One query for every workspace of the user: the switcher shows them, the session picks one.
-            memberships = list(membership_list_for_user(user=user))
+            # Every workspace of the user (the switcher shows them, the session picks one): read with the
+            # user by ``MembershipBackend``, else one query.
+            memberships = getattr(user, "active_memberships", None)
+            if memberships is None:
+                memberships = list(membership_list_for_user(user=user))
             request.memberships = memberships  # type: ignore[attr-defined]
             wanted = request.session.get(SESSION_KEY)
             membership = next((m for m in memberships if m.workspace_id == wanted), None)

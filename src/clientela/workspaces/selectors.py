@@ -7,10 +7,10 @@ from django.db.models import QuerySet
 from clientela.workspaces.models import ApiToken, Invitation, Membership, User, Workspace
 
 
-def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+def membership_list_for_user(*, user: User | None = None, user_id: int | None = None) -> QuerySet[Membership]:
     """Every workspace a user belongs to (the switcher). A reviewed cross-workspace read."""
     return (
-        Membership.all_workspaces.filter(user=user, is_active=True)
+        Membership.all_workspaces.filter(user_id=user.pk if user is not None else user_id, is_active=True)
         .select_related("workspace")
         .order_by("workspace__name")
     )

@@ -20,14 +20,14 @@ def test_the_board_shows_columns_with_totals_and_cards(owner_a, client_for, make
 def test_the_board_page_query_count_is_pinned(
     owner_a, client_for, make_deal, make_person, stage, django_assert_max_num_queries
 ):
-    """Session, user, membership; pipeline, stages, open and closed totals, one query per column with
-    cards; the pipelines, owners and tags of the filters. Cards escape what people typed."""
+    """Session, user with their workspaces; pipeline, stages, open and closed totals, one query per
+    column with cards; the pipelines, owners and tags of the filters. Cards escape what people typed."""
     person = make_person("Ana", "<Pop>")
     for i in range(30):
         make_deal(f"Deal <{i}>", person=person, stage=stage["Negotiation" if i % 2 else "Qualified"])
     client = client_for(owner_a)
     client.get("/deals/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         page = client.get("/deals/").content.decode()
     assert page.count('data-testid="deal-card"') == 30 and "Deal &lt;7&gt;" in page and "<Pop>" not in page
     assert "Ana &lt;Pop&gt;" in page

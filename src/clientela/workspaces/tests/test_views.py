@@ -151,3 +151,26 @@ def test_user_without_workspace_sees_how_to_get_one(db):
     response = client.get("/")
     assert response.status_code == 403
     assert "not in any workspace" in response.content.decode()
+
+
+def test_the_signed_in_user_comes_with_their_workspaces_and_is_still_checked(
+    owner_a, owner_b, member_factory, client_for, django_assert_max_num_queries
+):
+    """``MembershipBackend``: one query for the user and their workspaces; a deactivated user, a
+    changed password or a membership ended signs the session out or moves it, as before."""
+    member_factory(owner_b.workspace, Role.SUPPORT, email=owner_a.user.email)
+    client = client_for(owner_a)
+    client.get("/")
+    with django_assert_max_num_queries(2):  # the session, the user with both workspaces
+        page = client.get("/", follow=False).content.decode()
+    assert "Beta Kft" in page  # the switcher lists the other workspace
+    user = owner_a.user
+    user.set_password("another secret 123")
+    user.save()
+    assert client.get("/")["Location"].startswith("/sign-in/")  # Django's session hash check holds
+    client = client_for(owner_a)
+    Membership.all_workspaces.filter(pk=owner_a.pk).update(is_active=False)
+    assert "Beta Kft" in client.get("/", follow=True).content.decode()  # on to the workspace left
+    user.is_active = False
+    user.save()
+    assert client.get("/")["Location"].startswith("/sign-in/")

@@ -25,5 +25,5 @@ class MembershipBackend(ModelBackend):
         user = memberships[0].user
         for membership in memberships:
             membership.user = user
-        user.active_memberships = memberships
+        user.active_memberships = memberships  # type: ignore[attr-defined]
         return user if self.user_can_authenticate(user) else None

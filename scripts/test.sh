@@ -55,4 +55,5 @@ cat "$logs/sqlite"
 wait "$postgresql_pid" || status=1
 echo "=== tests on PostgreSQL ==="
 cat "$logs/postgresql"
+rm -rf "$logs"
 exit $status

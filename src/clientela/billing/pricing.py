@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -31,6 +31,7 @@ from clientela.contacts.models import Address, Company, Person
 from clientela.contacts.services import vat_normalise
 from clientela.core import money
 from clientela.core.errors import ValidationFailed
+from clientela.core.rawsql import Columns, any_of, fetch_all, fetch_one
 from clientela.workspaces.models import Workspace
 
 EU_COUNTRIES = frozenset(
@@ -86,6 +87,14 @@ SEEDED_TAX_RATES: list[tuple[str, str, str, dt.date, dt.date | None]] = [
     ("RO", TaxCategory.REDUCED, "11", dt.date(2025, 8, 1), None),
     ("RO", TaxCategory.REDUCED_2, "11", dt.date(2025, 8, 1), None),
 ]
+
+# The reads of every recalculation, hand-written (see ``core.rawsql``): products with the items of the
+# lists that price them, and the tax rates in force.
+_CATALOGUE = (Columns(Product, "p"), Columns(PriceListItem, "i"), Columns(PriceList, "l"))
+_TAX_RATE = Columns(TaxRate, "r")
+# A document's customer, with the country of its address and its customer group (``_facts_sql``).
+_PERSON, _PERSON_COMPANY, _COMPANY = Columns(Person, "p"), Columns(Company, "c"), Columns(Company, "c")
+_FACTS = ("billing_country", "billing_group")
 
 
 @dataclass
@@ -169,15 +178,16 @@ class PricingContext:
         """The rate of ``category`` in the tax country on the issue date (all categories read at once)."""
         key = (self.tax_country, self.issue_date)
         if key not in self._tax_rates:
-            in_force = (
-                TaxRate.objects.filter(
-                    workspace=self.workspace, country=self.tax_country, valid_from__lte=self.issue_date
-                )
-                .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.issue_date))
-                .order_by("category", "-valid_from")
+            in_force = fetch_all(
+                [_TAX_RATE],
+                "SELECT {columns} FROM {r} WHERE r.workspace_id = %s AND r.country = %s"
+                " AND r.valid_from <= %s AND (r.valid_to IS NULL OR r.valid_to >= %s)"
+                " ORDER BY r.category, r.valid_from DESC",
+                [self.workspace.pk, self.tax_country, self.issue_date, self.issue_date],
             )
             by_category: dict[str, TaxRate] = {}
-            for rate in in_force:  # the latest start of each category first
+            for (rate,) in in_force:  # the latest start of each category first
+                assert isinstance(rate, TaxRate)
                 by_category.setdefault(rate.category, rate)
             self._tax_rates[key] = by_category
         return self._tax_rates[key].get(category)
@@ -197,54 +207,61 @@ class PricingContext:
 
     def price_list_items(self, product_id: int) -> list[tuple[PriceList, list[PriceListItem]]]:
         """The lists that price the product, in the order a price is looked up in them, each with the
-        product's items in it (the highest minimum quantity first); see ``prefetch``.
+        product's items in it (the highest minimum quantity first); see ``products``.
 
         The lists are the document's own list, else the active lists in its currency valid on its date,
         the customer's group first, then the latest start."""
         if product_id not in self._items:
-            self._load_items([product_id])
-        return self._items[product_id]
+            self.products([product_id])
+        return self._items.get(product_id, [])
 
-    def prefetch(self, lines: Sequence[LineIn]) -> None:
-        """Read in one query each what pricing ``lines`` will need: the price list items of their
-        products (with their lists) and the explicit tax rates they name."""
-        self._load_items(
-            {line.product_id for line in lines if line.product_id and line.unit_price in (None, "")}
-            - self._items.keys()
-        )
+    def prefetch(self, lines: Sequence[LineIn]) -> dict[int, Product]:
+        """Read what pricing ``lines`` will need, in one query each: their products (returned, by id)
+        with the price list items that can price them, and the explicit tax rates they name."""
         self._load_tax_rates(
             {line.tax_rate_id for line in lines if line.tax_rate_id is not None}
             - self._tax_rates_by_id.keys()
         )
+        return self.products({line.product_id for line in lines if line.product_id})
 
-    def _lists(self) -> Q:
-        """The price lists that apply, as a filter on a list's item (``price_list__...``)."""
-        if self.price_list is not None:
-            return Q(price_list=self.price_list)
-        return (
-            Q(
-                price_list__currency=self.currency,
-                price_list__active=True,
-                price_list__customer_group__in={self.customer_group, ""},
-            )
-            & (Q(price_list__valid_from__isnull=True) | Q(price_list__valid_from__lte=self.issue_date))
-            & (Q(price_list__valid_to__isnull=True) | Q(price_list__valid_to__gte=self.issue_date))
-        )
-
-    def _load_items(self, product_ids: Iterable[int]) -> None:
+    def products(self, product_ids: Iterable[int]) -> dict[int, Product]:
+        """The workspace's products among ``product_ids``, by id, and (remembered for
+        ``price_list_items``) the items of the price lists that apply to this document, in one query
+        written by hand (``core.rawsql``): it runs on every recalculation of a document as its lines
+        are typed."""
         product_ids = list(product_ids)
         if not product_ids:
-            return
-        items = (
-            PriceListItem.objects.filter(self._lists(), workspace=self.workspace, product_id__in=product_ids)
-            .select_related("price_list")
-            .order_by("-min_quantity", "pk")
+            return {}
+        params: list[Any]
+        if self.price_list is not None:
+            lists, params = "l.id = %s", [self.price_list.pk]
+        else:
+            lists = (
+                "l.currency = %s AND l.active = %s AND l.customer_group IN (%s, '')"
+                " AND (l.valid_from IS NULL OR l.valid_from <= %s)"
+                " AND (l.valid_to IS NULL OR l.valid_to >= %s)"
+            )
+            params = [self.currency, True, self.customer_group, self.issue_date, self.issue_date]
+        ids, ids_param = any_of(product_ids)
+        rows = fetch_all(
+            _CATALOGUE,
+            "SELECT {columns} FROM {p} LEFT JOIN ({i} JOIN {l} ON l.id = i.price_list_id AND "  # noqa: S608
+            + lists
+            + ") ON i.product_id = p.id AND i.workspace_id = p.workspace_id"
+            f" WHERE p.workspace_id = %s AND p.id {ids} ORDER BY p.id, i.min_quantity DESC, i.id",
+            [*params, self.workspace.pk, ids_param],
         )
-        found: dict[int, dict[int, tuple[PriceList, list[PriceListItem]]]] = {pk: {} for pk in product_ids}
-        for item in items:
-            found[item.product_id].setdefault(item.price_list_id, (item.price_list, []))[1].append(item)
-        for product_id, lists in found.items():
-            self._items[product_id] = sorted(lists.values(), key=lambda pair: _lookup_order(pair[0]))
+        found: dict[int, Product] = {}
+        lists_of: dict[int, dict[int, tuple[PriceList, list[PriceListItem]]]] = {}
+        for product, item, price_list in rows:
+            assert isinstance(product, Product)
+            found[product.pk] = product
+            by_list = lists_of.setdefault(product.pk, {})
+            if isinstance(item, PriceListItem) and isinstance(price_list, PriceList):
+                by_list.setdefault(price_list.pk, (price_list, []))[1].append(item)
+        for product_id, by_list in lists_of.items():
+            self._items[product_id] = sorted(by_list.values(), key=lambda pair: _lookup_order(pair[0]))
+        return found
 
     def _load_tax_rates(self, ids: Iterable[int]) -> None:
         ids = list(ids)
@@ -267,23 +284,56 @@ def _lookup_order(price_list: PriceList) -> tuple[bool, int, int]:
 # --- customers and tax treatment ------------------------------------------------------------------
 
 
-def with_customer_facts(queryset: QuerySet[Any], key: str) -> QuerySet[Any]:
-    """People (``key`` "person") or companies (``key`` "company") with what pricing asks of each, read
-    in the same query: the country of the first address that names one (``billing_country``) and the
-    customer group of its account (``billing_group``). ``customer_country`` and ``customer_group`` use
-    them instead of a query each."""
-    addresses = (
-        Address.objects.filter(**{key: OuterRef("pk")}).exclude(country="").order_by("-is_primary", "id")
+def person_with_facts(workspace: Workspace, person_id: int) -> Person | None:
+    """The live person with their company and what pricing asks of them (``_FACTS``), in one query."""
+    found = fetch_one(
+        (_PERSON, _PERSON_COMPANY),
+        "SELECT {columns}, "  # noqa: S608  (identifiers from the models; values are parameters)
+        + _facts_sql("person", "p")
+        + " FROM {p} LEFT JOIN {c} ON c.id = p.company_id"
+        " WHERE p.workspace_id = %s AND p.id = %s AND p.deleted_at IS NULL",
+        [workspace.pk, person_id],
+        annotations=_FACTS,
     )
-    accounts = CustomerAccount.objects.filter(**{key: OuterRef("pk")})
-    return queryset.annotate(
-        billing_country=Subquery(addresses.values("country")[:1]),
-        billing_group=Subquery(accounts.values("customer_group")[:1]),
+    if found is None:
+        return None
+    person, company = found
+    assert isinstance(person, Person)
+    person.company = company  # type: ignore[assignment]
+    return person
+
+
+def company_with_facts(workspace: Workspace, company_id: int) -> Company | None:
+    """The live company with what pricing asks of it (``_FACTS``), in one query."""
+    found = fetch_one(
+        (_COMPANY,),
+        "SELECT {columns}, "  # noqa: S608  (identifiers from the models; values are parameters)
+        + _facts_sql("company", "c")
+        + " FROM {c}"
+        " WHERE c.workspace_id = %s AND c.id = %s AND c.deleted_at IS NULL",
+        [workspace.pk, company_id],
+        annotations=_FACTS,
+    )
+    company = found[0] if found else None
+    assert company is None or isinstance(company, Company)
+    return company
+
+
+def _facts_sql(key: str, alias: str) -> str:
+    """The SELECT expressions of ``_FACTS`` for the person or company (``key``) of table ``alias``: the
+    country of its first address that names one, and the customer group of its account.
+    ``customer_country`` and ``customer_group`` use them instead of a query each."""
+    quote = connection.ops.quote_name
+    addresses, accounts = quote(Address._meta.db_table), quote(CustomerAccount._meta.db_table)
+    return (
+        f"(SELECT a.country FROM {addresses} a WHERE a.{key}_id = {alias}.id AND a.country <> ''"  # noqa: S608
+        " ORDER BY a.is_primary DESC, a.id LIMIT 1), "
+        f"(SELECT g.customer_group FROM {accounts} g WHERE g.{key}_id = {alias}.id LIMIT 1)"
     )
 
 
 def _fact(record: Person | Company, name: str) -> tuple[bool, Any]:
-    """(read, value) of an annotation of ``with_customer_facts``."""
+    """(read, value) of one of the ``_FACTS`` of a record read with them."""
     return (True, vars(record)[name]) if name in vars(record) else (False, None)
 
 
@@ -461,9 +511,7 @@ def resolve_price(ctx: PricingContext, product: Product, quantity: Decimal) -> t
 def price_lines(ctx: PricingContext, lines: Sequence[LineIn]) -> list[PricedLine | None]:
     """Validate and price every line, in order; a line with errors is ``None`` and its errors are in
     ``ctx.errors`` as ``lines.N.field``."""
-    ids = [line.product_id for line in lines if line.product_id]
-    products = {p.pk: p for p in Product.objects.filter(workspace=ctx.workspace, pk__in=ids)}
-    ctx.prefetch(lines)
+    products = ctx.prefetch(lines)
     priced = []
     for i, line in enumerate(lines):
         prefix = f"lines.{i}"

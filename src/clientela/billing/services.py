@@ -54,15 +54,16 @@ from clientela.billing.pricing import (
     PricingContext,
     account_for,
     check_treatment,
+    company_with_facts,
     customer_group,
     customer_vat,
     default_treatment,
     exchange_rate_on,
     line_tax,
+    person_with_facts,
     price_lines,
     totals,
     valid,
-    with_customer_facts,
 )
 from clientela.contacts.models import Company, Email, Person
 from clientela.core import money
@@ -904,14 +905,11 @@ def _context(
     person = document.person if document and header.person_id is None else None
     company = document.company if document and header.company_id is None else None
     if header.person_id:
-        people = Person.objects.filter(workspace=workspace, pk=header.person_id).select_related("company")
-        person = with_customer_facts(people, "person").first()
+        person = person_with_facts(workspace, header.person_id)
         if person is None:
             errors["person"] = [_("No such person.")]
     if header.company_id:
-        company = with_customer_facts(
-            Company.objects.filter(workspace=workspace, pk=header.company_id), "company"
-        ).first()
+        company = company_with_facts(workspace, header.company_id)
         if company is None:
             errors["company"] = [_("No such company.")]
     if person is None and company is None and not errors:

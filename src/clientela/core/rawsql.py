@@ -9,7 +9,8 @@ row comes back as instances with the converters the ORM applies (SQLite's dateti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -27,6 +28,7 @@ class Columns:
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [field.attname for field in self.fields]
         self.columns = [str(field.column) for field in self.fields]
+        self.pk_index = self.fields.index(model._meta.pk)
         self._converters: dict[str, list[list[tuple[Converter, Any]]]] = {}
 
     @property
@@ -58,21 +60,57 @@ class Columns:
         return self._converters[vendor]
 
 
-def fetch_one(parts: Sequence[Columns], sql: str, params: Sequence[Any]) -> list[Model] | None:
-    """Run ``sql`` and build the first row's instances, one per part; ``None`` without a row.
+def fetch_one(
+    parts: Sequence[Columns], sql: str, params: Sequence[Any], *, annotations: Sequence[str] = ()
+) -> list[Model | None] | None:
+    """Run ``sql`` and build the first row's instances, one per part (``None`` for a part whose primary
+    key is NULL, the missing side of a LEFT JOIN); ``None`` without a row.
 
     In ``sql``, ``{columns}`` stands for the SELECT list of ``parts`` (in order) and ``{alias}`` for the
-    table of the part of that alias: ``SELECT {columns} FROM {t} JOIN {u} ON u.id = t.user_id``.
+    table of the part of that alias: ``SELECT {columns} FROM {t} JOIN {u} ON u.id = t.user_id``. Values
+    selected after ``{columns}`` become attributes of the first instance, named by ``annotations`` in
+    order, as the ORM's ``annotate`` does.
     """
-    tables = {part.alias: part.table for part in parts}
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(columns=", ".join(part.sql() for part in parts), **tables), params)
+        cursor.execute(_expand(parts, sql), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    instances, start = [], 0
+    return _instances(parts, row, annotations)
+
+
+def fetch_all(parts: Sequence[Columns], sql: str, params: Sequence[Any]) -> list[list[Model | None]]:
+    """Every row of ``sql`` (written as for ``fetch_one``) as its instances, one per part; a part whose
+    primary key is NULL, the missing side of a LEFT JOIN, is ``None``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_expand(parts, sql), params)
+        rows = cursor.fetchall()
+    return [_instances(parts, row) for row in rows]
+
+
+def any_of(values: Iterable[Any]) -> tuple[str, Any]:
+    """A column's test against a list of values passed as one parameter: the SQL to write after the
+    column (``f"p.id {test}"``) and the parameter. Thousands of values make one short statement."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", list(values)
+    return "IN (SELECT value FROM json_each(%s))", json.dumps(list(values))
+
+
+def _expand(parts: Sequence[Columns], sql: str) -> str:
+    tables = {part.alias: part.table for part in parts}
+    return sql.format(columns=", ".join(part.sql() for part in parts), **tables)
+
+
+def _instances(
+    parts: Sequence[Columns], row: Sequence[Any], annotations: Sequence[str] = ()
+) -> list[Model | None]:
+    instances: list[Model | None] = []
+    start = 0
     for part in parts:
         end = start + len(part.fields)
-        instances.append(part.instance(row[start:end]))
+        values = row[start:end]
+        instances.append(None if values[part.pk_index] is None else part.instance(values))
         start = end
+    for name, value in zip(annotations, row[start:], strict=True):
+        setattr(instances[0], name, value)
     return instances

@@ -63,6 +63,7 @@ from clientela.contacts.exporting import csv_text
 from clientela.contacts.importing_bulk import (
     bulk_insert,
     bulk_update,
+    flush_pending_index_entries,
     refresh_statistics,
     values_query,
     without_memory_map,
@@ -726,6 +727,7 @@ def import_run(*, import_: Import) -> Import:
         if not options.get("checked") and not _check(import_, parser, validate=all_or_nothing):
             return import_
         _write(import_, parser)
+        flush_pending_index_entries([Person, Company])
     except _Superseded:
         logger.info("Import %s is being run by another worker; this run stops.", import_.pk)
         return import_

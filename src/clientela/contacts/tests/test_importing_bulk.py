@@ -338,6 +338,26 @@ def test_sqlite_statistics_are_taken_for_a_table_without_them(owner_a, make_pers
         assert "email_ws_email" in " ".join(str(step) for step in cursor.fetchall())
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_an_import_leaves_no_pending_entries_in_the_search_indexes(owner_a, run):
+    rows = [HEADER, *(row(f"Name{n}", "Rossi", f"n{n}@example.it", company=f"Firm {n}") for n in range(50))]
+    imported = run(upload(owner_a, rows))
+    assert imported.created_count == 50
+
+    def pending_pages(index):  # what cleaning the list now finds in it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+            return cursor.fetchone()[0]
+
+    assert pending_pages("contacts_person_search_trgm") == 0
+    assert pending_pages("contacts_company_search_trgm") == 0
+    # A bulk write without the import's last step does leave some.
+    importing_bulk.bulk_insert(
+        Person, [{"workspace_id": owner_a.workspace.pk, "first_name": "Ugo", "search_text": "ugo"}]
+    )
+    assert pending_pages("contacts_person_search_trgm") > 0
+
+
 @pytest.mark.skipif("connection.vendor != 'sqlite'")
 def test_sqlite_memory_map_is_off_while_an_import_writes_and_back_after(db):
     def mmap_size():

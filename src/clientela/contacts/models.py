@@ -94,9 +94,19 @@ class Tag(WorkspaceScopedModel):
         return self.name
 
 
+def workspace_key_without_index() -> models.ForeignKey:
+    """The ``workspace`` key of a table whose every index starts with the workspace already, so that a
+    workspace-only index would be one more to write on every row (an import writes thousands a second)
+    and never the best one to read, nor needed to delete a workspace's rows."""
+    return models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False, editable=False
+    )
+
+
 class Customer(WorkspaceScopedModel):
     """What people and companies share: owner, source, tags, notes, custom values, trash."""
 
+    workspace = workspace_key_without_index()
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -201,7 +211,7 @@ class Person(Customer):
             models.Index(
                 fields=["workspace", "lifecycle_stage", "-created_at", "-id"], name="person_ws_stage_created"
             ),
-            models.Index(fields=["workspace", "company"], name="person_ws_company"),
+            # A company's people: the index of the ``company`` key, which deleting a company needs too.
         ]
 
     def __str__(self) -> str:
@@ -213,6 +223,7 @@ class Person(Customer):
 
 
 class PersonTag(WorkspaceScopedModel):
+    workspace = workspace_key_without_index()
     person = models.ForeignKey(Person, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
 
@@ -224,6 +235,7 @@ class PersonTag(WorkspaceScopedModel):
 
 
 class CompanyTag(WorkspaceScopedModel):
+    workspace = workspace_key_without_index()
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
 
@@ -237,12 +249,7 @@ class CompanyTag(WorkspaceScopedModel):
 class ContactPoint(WorkspaceScopedModel):
     """An email, phone or address of a person or of a company (exactly one of the two)."""
 
-    # Every table of contact points has an index that starts with the workspace (and the foreign keys
-    # to the person and the company have theirs): a workspace-only index would be one more to write on
-    # every import row, and never the best one to read.
-    workspace = models.ForeignKey(
-        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False, editable=False
-    )
+    workspace = workspace_key_without_index()
     label = models.CharField(_("label"), max_length=30, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 

@@ -17,8 +17,8 @@ from clientela.billing.models import (
     RoundingScopeChoice,
     TaxCategory,
 )
+from clientela.web.widgets import date_input
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TAXED = [c for c in TaxCategory.choices if c[0] != TaxCategory.EXEMPT]
 
 
@@ -56,8 +56,8 @@ class PriceListForm(ServiceErrorsMixin, forms.Form):
     customer_group = forms.CharField(
         label=_("Customer group"), max_length=60, required=False, help_text=_("Empty: every customer.")
     )
-    valid_from = forms.DateField(label=_("Valid from"), required=False, widget=DATE)
-    valid_to = forms.DateField(label=_("Valid to"), required=False, widget=DATE)
+    valid_from = forms.DateField(label=_("Valid from"), required=False, widget=date_input())
+    valid_to = forms.DateField(label=_("Valid to"), required=False, widget=date_input())
     prices_include_tax = forms.BooleanField(label=_("Prices include VAT (gross)"), required=False)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
@@ -97,14 +97,14 @@ class TaxRateForm(ServiceErrorsMixin, forms.Form):
     country = forms.CharField(label=_("Country"), max_length=2)
     category = forms.ChoiceField(label=_("Tax category"), choices=TAXED)
     rate = forms.DecimalField(label=_("Rate (%)"), min_value=0, max_value=99, decimal_places=3)
-    valid_from = forms.DateField(label=_("Valid from"), widget=DATE)
-    valid_to = forms.DateField(label=_("Valid to"), required=False, widget=DATE)
+    valid_from = forms.DateField(label=_("Valid from"), widget=date_input())
+    valid_to = forms.DateField(label=_("Valid to"), required=False, widget=date_input())
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
 
 
 class ExchangeRateForm(ServiceErrorsMixin, forms.Form):
     currency = forms.CharField(label=_("Currency"), max_length=3)
-    valid_on = forms.DateField(label=_("Date"), widget=DATE)
+    valid_on = forms.DateField(label=_("Date"), widget=date_input())
     rate = forms.DecimalField(
         label=_("Rate"),
         min_value=0,
@@ -120,7 +120,7 @@ class ExchangeRateImportForm(forms.Form):
 class PaymentForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=PaymentKind.choices)
     amount = forms.DecimalField(label=_("Amount"), decimal_places=4)
-    paid_on = forms.DateField(label=_("Date"), widget=DATE)
+    paid_on = forms.DateField(label=_("Date"), widget=date_input())
     method = forms.CharField(
         label=_("Method"), required=False, max_length=40, help_text=_("e.g. bank transfer, card")
     )

@@ -21,6 +21,7 @@ from clientela.contacts.models import (
     MaritalStatus,
     Person,
 )
+from clientela.web.widgets import date_input, datetime_input
 from clientela.workspaces.models import Workspace
 from clientela.workspaces.selectors import member_list
 
@@ -119,9 +120,7 @@ class CustomerForm(forms.Form):
         if kind in (CustomFieldType.NUMBER, CustomFieldType.MONEY):
             return forms.DecimalField(label=label, required=False)
         if kind == CustomFieldType.DATE:
-            return forms.DateField(
-                label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
-            )
+            return forms.DateField(label=label, required=False, widget=date_input())
         if kind == CustomFieldType.BOOLEAN:
             return forms.BooleanField(label=label, required=False)
         if kind == CustomFieldType.CHOICE:
@@ -207,9 +206,7 @@ class PersonForm(CustomerForm):
     preferred_channel = forms.ChoiceField(
         label=_("Preferred channel"), choices=BLANK + Channel.choices, required=False
     )
-    birth_date = forms.DateField(
-        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=date_input())
     gender = forms.ChoiceField(label=_("Gender"), choices=BLANK + Gender.choices, required=False)
     marital_status = forms.ChoiceField(
         label=_("Marital status"), choices=BLANK + MaritalStatus.choices, required=False
@@ -358,9 +355,7 @@ class LogForm(forms.Form):
         required=False,
         choices=[("", "—"), ("in", _("Inbound")), ("out", _("Outbound"))],
     )
-    due_at = forms.DateTimeField(
-        label=_("Due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    due_at = forms.DateTimeField(label=_("Due"), required=False, widget=datetime_input())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientela.contacts.models import Company, Person
 from clientela.sales.models import Deal, Pipeline, Stage, StageKind
+from clientela.web.widgets import date_input
 from clientela.workspaces.models import Workspace
 from clientela.workspaces.selectors import member_list
 
@@ -26,9 +27,7 @@ class DealForm(forms.Form):
         label=_("Amount"), required=False, min_value=0, decimal_places=2, max_digits=14
     )
     currency = forms.CharField(label=_("Currency"), max_length=3)
-    expected_close = forms.DateField(
-        label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expected_close = forms.DateField(label=_("Expected close"), required=False, widget=date_input())
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     source = forms.CharField(label=_("Source"), required=False, max_length=120)
     lost_reason = forms.CharField(label=_("Lost reason"), required=False, max_length=200)

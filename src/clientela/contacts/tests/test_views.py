@@ -237,3 +237,13 @@ def test_the_list_speaks_the_readers_language_headers_included(owner_a, make_per
     page = client.get("/people/?col=job_title&col=owner").content.decode()
     headers = re.findall(r"<th[^>]*>(.*?)</th>", page, re.S)
     assert any("Qualifica" in h for h in headers) and not any("Job title" in h for h in headers)
+
+
+def test_a_date_survives_an_edit_in_every_language(owner_a, make_person, client_for):
+    """A date picker shows only an ISO value: a localised one came back empty and erased the date."""
+    person = make_person("Mario", "Rossi", birth_date="1980-02-29")
+    client = client_for(owner_a)
+    for language in ("it", "hu", "ro", "en"):
+        client.post("/language/", {"language": language, "next": "/"})
+        form = client.get(f"/people/{person.pk}/edit/").content.decode()
+        assert re.search(r'<input type="date" name="birth_date" value="1980-02-29"', form), language

@@ -1,6 +1,8 @@
 """A manager's day with customers, in a real Chromium: create, find, open the card, log a call,
 edit a cell in the list, delete and undo."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -28,6 +30,11 @@ def test_create_find_log_edit_inline_delete_and_undo(
     page.get_by_test_id("search-results").get_by_role("link", name="Zsófia Szabó").click()
     expect(page.get_by_test_id("card-title")).to_have_text("Zsófia Szabó")
 
+    page.get_by_test_id("log-form").locator("label[for=kind-follow_up]").click()
+    page.get_by_test_id("log-form").get_by_placeholder("Subject").fill("Call back")
+    page.get_by_role("button", name="Add to timeline").click()  # a follow-up needs a due date
+    expect(page.get_by_test_id("log-form")).to_contain_text("needs a due date")
+    page.get_by_test_id("log-form").locator("label[for=kind-call]").click()
     page.get_by_test_id("log-form").get_by_placeholder("Subject").fill("Asked for a quote")
     page.get_by_role("button", name="Add to timeline").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Asked for a quote")
@@ -39,6 +46,19 @@ def test_create_find_log_edit_inline_delete_and_undo(
     page.locator("select[name=value]").select_option("customer")
     page.get_by_test_id("cell-save").click()
     expect(page.locator("[data-testid^='cell-lifecycle_stage-']").first).to_contain_text("Customer")
+    page.locator("[data-testid^='cell-lifecycle_stage-']").first.dblclick()
+    page.locator("select[name=value]").select_option("opportunity")
+    page.locator("select[name=value]").press("Enter")  # saves the cell, and only the cell
+    expect(page.locator("[data-testid^='cell-lifecycle_stage-']").first).to_contain_text("Opportunity")
+    expect(page.get_by_text("records updated")).to_have_count(0)
+
+    # Filters replace each other in the address, and the export follows the view on screen.
+    page.locator("#f-tag").select_option("VIP")
+    page.locator("#f-sort").select_option("-created")
+    export = page.locator("#export-links a").first
+    expect(export).to_have_attribute("href", re.compile(r"tag=VIP.*sort=-created"))
+    expect(page).to_have_url(re.compile(r"sort=-created"))
+    assert page.url.count("tag=") == 1 and page.url.count("sort=") == 1, page.url
 
     page.get_by_role("checkbox", name="Select Zsófia Szabó").check()
     page.locator("select[name=action]").select_option("trash")

@@ -494,6 +494,7 @@ def person_cell(request: WorkspaceRequest, person_id: int, field: str) -> HttpRe
     context: dict[str, Any] = {
         "person": person,
         "field": field,
+        "label": PERSON_COLUMNS.get(field, field),
         "kind": INLINE_FIELDS[field],
         "choices": CHOICES.get(field, []),
         "value": getattr(person, field),

@@ -42,7 +42,7 @@ CONTACT_KEYS = {"emails", "phones", "addresses", "tags", "custom"}
 
 def _split(
     payload: Schema, *, partial: bool
-) -> tuple[dict[str, Any], services.ContactPoints, list[str], Any]:
+) -> tuple[dict[str, Any], services.ContactPoints, list[str] | None, Any]:
     data = payload.model_dump(exclude_unset=partial)
     contact = services.ContactPoints(
         emails=data.get("emails"),
@@ -52,7 +52,7 @@ def _split(
         else None,
     )
     attributes = {k: v for k, v in data.items() if k not in CONTACT_KEYS}
-    return attributes, contact, data.get("tags") or [], data.get("custom")
+    return attributes, contact, data.get("tags"), data.get("custom")
 
 
 def _view(request: WorkspaceRequest) -> None:
@@ -95,7 +95,7 @@ def person_create(request: WorkspaceRequest, payload: PersonIn) -> Status:
         actor=request.user,
         attributes=attributes,
         contact=contact,
-        tags=tags,
+        tags=tags or [],
         custom=custom,
     )
     return Status(201, selectors.person_get(workspace=request.workspace, person_id=person.pk))
@@ -117,9 +117,9 @@ def person_get(request: WorkspaceRequest, person_id: int) -> Person:
 def person_update(request: WorkspaceRequest, person_id: int, payload: PersonPatch) -> Person:
     _edit(request)
     person = selectors.person_get(workspace=request.workspace, person_id=person_id)
-    attributes, contact, _tags, custom = _split(payload, partial=True)
+    attributes, contact, tags, custom = _split(payload, partial=True)
     services.person_update(
-        person=person, actor=request.user, attributes=attributes, contact=contact, custom=custom
+        person=person, actor=request.user, attributes=attributes, contact=contact, custom=custom, tags=tags
     )
     return selectors.person_get(workspace=request.workspace, person_id=person_id)
 
@@ -202,7 +202,7 @@ def company_create(request: WorkspaceRequest, payload: CompanyIn) -> Status:
         actor=request.user,
         attributes=attributes,
         contact=contact,
-        tags=tags,
+        tags=tags or [],
         custom=custom,
     )
     return Status(201, selectors.company_get(workspace=request.workspace, company_id=company.pk))
@@ -224,9 +224,9 @@ def company_get(request: WorkspaceRequest, company_id: int) -> Company:
 def company_update(request: WorkspaceRequest, company_id: int, payload: CompanyPatch) -> Company:
     _edit(request)
     company = selectors.company_get(workspace=request.workspace, company_id=company_id)
-    attributes, contact, _tags, custom = _split(payload, partial=True)
+    attributes, contact, tags, custom = _split(payload, partial=True)
     services.company_update(
-        company=company, actor=request.user, attributes=attributes, contact=contact, custom=custom
+        company=company, actor=request.user, attributes=attributes, contact=contact, custom=custom, tags=tags
     )
     return selectors.company_get(workspace=request.workspace, company_id=company_id)
 

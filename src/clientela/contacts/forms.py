@@ -79,8 +79,6 @@ class CustomerForm(forms.Form):
         )
         for custom_field in self.custom_fields:
             self.fields[f"custom_{custom_field.key}"] = self._custom_form_field(custom_field)
-        if instance is not None:
-            self.fields.pop("tags")  # tags are edited on the card and in bulk
 
     def grouped_fields(self) -> list[tuple[Any, list[forms.BoundField]]]:
         """The visible fields by section, for the form page; custom fields get their own section."""
@@ -99,6 +97,7 @@ class CustomerForm(forms.Form):
         initial["notes"] = instance.notes
         initial["emails"] = "\n".join(e.email for e in instance.emails.all())
         initial["phones"] = "\n".join(p.raw for p in instance.phones.all())
+        initial["tags"] = ", ".join(sorted(t.name for t in instance.tags.all()))
         address = instance.addresses.first()
         if address is not None:
             initial.update(

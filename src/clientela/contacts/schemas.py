@@ -71,7 +71,7 @@ class PersonIn(Schema):
 
 
 class PersonPatch(Schema):
-    """Only the fields sent are changed; lists (emails, phones, addresses) replace the old ones."""
+    """Only the fields sent are changed; lists (emails, phones, addresses, tags) replace the old ones."""
 
     first_name: str | None = None
     last_name: str | None = None
@@ -93,6 +93,7 @@ class PersonPatch(Schema):
     emails: list[str] | None = None
     phones: list[PhoneIO] | None = None
     addresses: list[AddressIO] | None = None
+    tags: list[str] | None = None
     custom: dict[str, Any] | None = None
 
 
@@ -156,6 +157,8 @@ class CompanyIn(Schema):
 
 
 class CompanyPatch(Schema):
+    """As ``PersonPatch``."""
+
     name: str | None = None
     legal_name: str | None = None
     vat_number: str | None = None
@@ -170,6 +173,7 @@ class CompanyPatch(Schema):
     emails: list[str] | None = None
     phones: list[PhoneIO] | None = None
     addresses: list[AddressIO] | None = None
+    tags: list[str] | None = None
     custom: dict[str, Any] | None = None
 
 

@@ -147,14 +147,18 @@ def person_update(
     attributes: dict[str, Any],
     contact: ContactPoints | None = None,
     custom: dict[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Person:
-    """Update the given attributes only (others are left as they are) and record what changed."""
+    """Update the given attributes only (others are left as they are) and record what changed; ``tags``,
+    when given, become the person's tags exactly."""
     before = {name: getattr(person, name) for name in attributes if name in PERSON_FIELDS}
     points = _validate(person.workspace, person, PERSON_FIELDS, attributes, custom, contact)
     person.save()
     _save_contact_points(person, points)
     _refresh_search_text(person)
     changed = {k: [str(v), str(getattr(person, k))] for k, v in before.items() if v != getattr(person, k)}
+    if tags is not None:
+        changed |= tag_set(workspace=person.workspace, record=person, names=tags)
     if changed:
         audit_record(
             workspace=person.workspace,
@@ -200,7 +204,9 @@ def company_update(
     attributes: dict[str, Any],
     contact: ContactPoints | None = None,
     custom: dict[str, Any] | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Company:
+    """As ``person_update``, for a company."""
     before = {name: getattr(company, name) for name in attributes if name in COMPANY_FIELDS}
     points = _validate(company.workspace, company, COMPANY_FIELDS, attributes, custom, contact)
     company.save()
@@ -209,6 +215,8 @@ def company_update(
     for person in company.people.all():
         _refresh_search_text(person)
     changed = {k: [str(v), str(getattr(company, k))] for k, v in before.items() if v != getattr(company, k)}
+    if tags is not None:
+        changed |= tag_set(workspace=company.workspace, record=company, names=tags)
     if changed:
         audit_record(
             workspace=company.workspace,
@@ -375,6 +383,25 @@ def tag_unassign(*, workspace: Workspace, records: Sequence[Person | Company], n
     for record in records:
         link_model, key = _tag_link(record)
         link_model.objects.filter(workspace=workspace, tag__in=tags, **{key: record}).delete()
+
+
+def tag_set(*, workspace: Workspace, record: Person | Company, names: Iterable[str]) -> dict[str, list[str]]:
+    """Make ``names`` the record's tags exactly (letter case aside: "vip" keeps the tag "VIP"). Returns
+    the change for the audit trail, ``{"tags": [before, after]}``, or nothing when they were the same."""
+    link_model, key = _tag_link(record)
+    current = list(
+        link_model.objects.filter(workspace=workspace, **{key: record}).values_list("tag__name", flat=True)
+    )
+    wanted = list(dict.fromkeys(" ".join(name.split()) for name in names if name.strip()))
+    wanted_folded = {name.casefold() for name in wanted}
+    current_folded = {name.casefold() for name in current}
+    removed = [name for name in current if name.casefold() not in wanted_folded]
+    added = [name for name in wanted if name.casefold() not in current_folded]
+    tag_unassign(workspace=workspace, records=[record], names=removed)
+    tag_assign(workspace=workspace, records=[record], names=added)
+    if wanted_folded == current_folded:
+        return {}
+    return {"tags": [", ".join(sorted(current)), ", ".join(sorted(wanted))]}
 
 
 def _tag_link(record: Person | Company) -> tuple[type[PersonTag] | type[CompanyTag], str]:

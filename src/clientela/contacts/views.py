@@ -411,6 +411,7 @@ def _save(
                 attributes=form.attributes(),
                 contact=form.contact(),
                 custom=form.custom(),
+                tags=form.tag_names(),
             )
         if record is None:
             return services.company_create(
@@ -428,6 +429,7 @@ def _save(
             attributes=form.attributes(),
             contact=form.contact(),
             custom=form.custom(),
+            tags=form.tag_names(),
         )
     except ValidationFailed as exc:
         form.add_service_errors(exc.fields, exc.message)

@@ -25,6 +25,10 @@ def test_create_read_update_trash_restore_a_person(owner_a, api_for):
 
     updated = api.patch(f"/api/v1/people/{person['id']}", {"job_title": "CEO"}).json()
     assert updated["job_title"] == "CEO" and updated["emails"] == ["mario@acme.it"]  # untouched fields kept
+    assert updated["tags"] == ["VIP"]
+    retagged = api.patch(f"/api/v1/people/{person['id']}", {"tags": ["vip", "Partner"]}).json()
+    assert sorted(retagged["tags"]) == ["Partner", "VIP"]  # "vip" is the tag VIP already there
+    assert api.patch(f"/api/v1/people/{person['id']}", {"tags": []}).json()["tags"] == []
 
     assert api.delete(f"/api/v1/people/{person['id']}").status_code == 204
     assert api.get(f"/api/v1/people/{person['id']}").status_code == 404

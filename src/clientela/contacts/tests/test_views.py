@@ -3,7 +3,9 @@
 import re
 from html import unescape as html_unescape
 
+from clientela.contacts.forms import PersonForm
 from clientela.contacts.models import Person
+from clientela.core.models import AuditEvent
 from clientela.timeline.models import Interaction
 from clientela.workspaces.roles import Role
 
@@ -247,3 +249,19 @@ def test_a_date_survives_an_edit_in_every_language(owner_a, make_person, client_
         client.post("/language/", {"language": language, "next": "/"})
         form = client.get(f"/people/{person.pk}/edit/").content.decode()
         assert re.search(r'<input type="date" name="birth_date" value="1980-02-29"', form), language
+
+
+def test_the_edit_form_changes_the_tags(owner_a, make_person, client_for):
+    person = make_person("Mario", "Rossi")
+    client = client_for(owner_a)
+
+    def save(tags):
+        data = {k: v for k, v in PersonForm(workspace=owner_a.workspace, instance=person).initial.items()}
+        response = client.post(f"/people/{person.pk}/edit/", {**data, "birth_date": "", "tags": tags})
+        assert response.status_code == 302, response.content.decode()[-2000:]
+
+    save("VIP, Fair")
+    assert 'value="Fair, VIP"' in client.get(f"/people/{person.pk}/edit/").content.decode()
+    save("Fair")
+    assert [t.name for t in person.tags.all()] == ["Fair"]
+    assert "tags" in AuditEvent.objects.filter(action="person.updated").latest("pk").data["changed"]

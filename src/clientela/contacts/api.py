@@ -17,6 +17,8 @@ from clientela.contacts.schemas import (
     CompanyOut,
     CompanyPage,
     CompanyPatch,
+    ConsentIn,
+    ConsentOut,
     CustomFieldIn,
     CustomFieldOut,
     CustomFieldPatch,
@@ -169,6 +171,24 @@ def person_interaction_create(request: WorkspaceRequest, person_id: int, payload
             **payload.model_dump(exclude_none=True),
         ),
     )
+
+
+@router.get("/people/{person_id}/consents", response=list[ConsentOut], operation_id="contacts_consent_list")
+def person_consent_list(request: WorkspaceRequest, person_id: int) -> Any:
+    """Every consent decision of the person, newest first: the first of each channel is the current one."""
+    _view(request)
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    return person.consents.order_by("-recorded_at", "-id")
+
+
+@router.post(
+    "/people/{person_id}/consents", response={201: ConsentOut}, operation_id="contacts_consent_record"
+)
+def person_consent_record(request: WorkspaceRequest, person_id: int, payload: ConsentIn) -> Status:
+    """Record a decision: consent granted or withdrawn for a channel, with where it comes from."""
+    _edit(request)
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    return Status(201, services.consent_record(person=person, actor=request.user, **payload.model_dump()))
 
 
 # --- companies ------------------------------------------------------------------------------------

@@ -335,6 +335,20 @@ class CompanyForm(CustomerForm):
     ]
 
 
+class ConsentForm(forms.Form):
+    """A consent decision from the card: the channel, granted or withdrawn, and where it comes from."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    granted = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Granted")), ("0", _("Withdrawn"))],
+        coerce=lambda value: value == "1",
+    )
+    source = forms.CharField(
+        label=_("Source"), max_length=120, help_text=_("Where it comes from: a web form, a call, a letter…")
+    )
+
+
 class LogForm(forms.Form):
     """A quick action on the card: log a call, add a note, write a complaint, plan a follow-up."""
 

@@ -223,6 +223,21 @@ class SearchOut(Schema):
     companies: list[CompanyOut]
 
 
+class ConsentIn(Schema):
+    channel: str = Field(description="email, phone, sms, messenger or post")
+    granted: bool = Field(description="true: granted; false: withdrawn")
+    source: str = Field(description="where the decision comes from: a web form, a call, a letter")
+    recorded_at: dt.datetime | None = Field(None, description="when it was given; now when left out")
+
+
+class ConsentOut(Schema):
+    id: int
+    channel: str
+    granted: bool
+    source: str
+    recorded_at: dt.datetime
+
+
 class InteractionIn(Schema):
     kind: str = Field(description="call, email, message, meeting, note, complaint, follow_up, ...")
     subject: str = ""

@@ -412,19 +412,43 @@ def _tag_link(record: Person | Company) -> tuple[type[PersonTag] | type[CompanyT
 
 
 def consent_record(
-    *, person: Person, channel: str, granted: bool, source: str, recorded_at: dt.datetime | None = None
+    *,
+    person: Person,
+    channel: str,
+    granted: bool,
+    source: str,
+    actor: User | None = None,
+    recorded_at: dt.datetime | None = None,
 ) -> Consent:
-    """Append a consent decision; the newest per channel is the current one."""
+    """Append a consent decision (granted or withdrawn) for a channel; the newest per channel is the
+    current one, the earlier ones stay as evidence. ``source`` says where it came from ("web form",
+    "phone call with Anna"). The decision is in the audit trail."""
     consent = Consent(
         person=person,
         channel=channel,
         granted=granted,
-        source=source[:120],
+        source=" ".join(source.split())[:120],
         recorded_at=recorded_at or timezone.now(),
     )
     consent.workspace = person.workspace
-    consent.full_clean(exclude=["workspace", "person"])
+    errors: dict[str, list[str]] = {}
+    try:
+        consent.full_clean(exclude=["workspace", "person"])
+    except ValidationError as exc:
+        errors = {name: list(messages) for name, messages in exc.message_dict.items()}
+    if not consent.source:
+        errors.setdefault("source", []).append(_("Say where the decision comes from."))
+    if errors:
+        raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
     consent.save()
+    audit_record(
+        workspace=person.workspace,
+        actor=actor,
+        action="consent.granted" if granted else "consent.withdrawn",
+        target=person,
+        summary=f"{person.full_name}: {consent.get_channel_display()}",
+        data={"channel": channel, "source": consent.source},
+    )
     return consent
 
 

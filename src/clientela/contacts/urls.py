@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/<int:person_id>/edit/", views.person_edit, name="person_edit"),
     path("people/<int:person_id>/timeline/", views.person_timeline, name="person_timeline"),
     path("people/<int:person_id>/log/", views.person_log, name="person_log"),
+    path("people/<int:person_id>/consent/", views.person_consent, name="person_consent"),
     path("people/<int:person_id>/cell/<str:field>/", views.person_cell, name="person_cell"),
     path("people/bulk/", views.person_bulk, name="person_bulk"),
     path("people/export.<str:fmt>", views.person_export, name="person_export"),

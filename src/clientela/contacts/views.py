@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clientela.contacts import selectors, services
 from clientela.contacts.forms import (
     CompanyForm,
+    ConsentForm,
     CustomerForm,
     CustomFieldForm,
     LogForm,
@@ -317,6 +318,7 @@ def person_card(request: WorkspaceRequest, person_id: int) -> HttpResponse:
     person = selectors.person_get(workspace=request.workspace, person_id=person_id)
     context = _card_context(request, person)
     context["consents"] = selectors.current_consents(person)
+    context["consent_form"] = ConsentForm()
     return render(request, "contacts/pages/person_card.html", context)
 
 
@@ -382,6 +384,34 @@ def person_log(request: WorkspaceRequest, person_id: int) -> HttpResponse:
 @require_POST
 def company_log(request: WorkspaceRequest, company_id: int) -> HttpResponse:
     return _log(request, selectors.company_get(workspace=request.workspace, company_id=company_id))
+
+
+@workspace_view(C, Action.EDIT)
+@require_POST
+def person_consent(request: WorkspaceRequest, person_id: int) -> HttpResponse:
+    """Record a consent decision from the card's Consent panel, then show the card again."""
+    person = selectors.person_get(workspace=request.workspace, person_id=person_id)
+    form = ConsentForm(request.POST)
+    try:
+        if not form.is_valid():
+            errors = {name: [str(m) for m in messages_] for name, messages_ in form.errors.items()}
+            raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
+        services.consent_record(
+            person=person,
+            actor=request.user,
+            channel=form.cleaned_data["channel"],
+            granted=form.cleaned_data["granted"],
+            source=form.cleaned_data["source"],
+        )
+    except ValidationFailed as exc:
+        problems = [
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(messages_)}"
+            for name, messages_ in exc.fields.items()
+        ]
+        messages.error(request, " ".join(problems) or exc.message)
+    else:
+        messages.success(request, _("Consent recorded."))
+    return redirect(reverse("contacts:person_card", kwargs={"person_id": person.pk}))
 
 
 # --- create and edit ------------------------------------------------------------------------------

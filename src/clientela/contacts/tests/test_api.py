@@ -95,3 +95,21 @@ def test_custom_fields_and_bulk_actions(owner_a, api_for):
     renamed = api.patch(f"/api/v1/custom-fields/{field['id']}", {"label": "Level"}).json()
     assert (renamed["label"], renamed["key"]) == ("Level", "tier")
     assert api.get(f"/api/v1/people/{person['id']}").json()["custom"] == {"tier": "Gold"}
+
+
+def test_consent_is_recorded_per_channel_and_the_newest_decision_counts(owner_a, api_for):
+    api = api_for(owner_a)
+    person = api.post("/api/v1/people", {"last_name": "Rossi"}).json()
+    url = f"/api/v1/people/{person['id']}/consents"
+    granted = api.post(url, {"channel": "email", "granted": True, "source": "web form"})
+    assert granted.status_code == 201 and granted.json()["granted"] is True
+    withdrawn = api.post(url, {"channel": "email", "granted": False, "source": "phone call"})
+    assert withdrawn.status_code == 201
+    decisions = api.get(url).json()
+    assert [(d["channel"], d["granted"], d["source"]) for d in decisions] == [
+        ("email", False, "phone call"),
+        ("email", True, "web form"),
+    ]
+    bad = api.post(url, {"channel": "pigeon", "granted": True, "source": ""})
+    assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"channel", "source"}
+    assert len(api.get(url).json()) == 2  # nothing recorded

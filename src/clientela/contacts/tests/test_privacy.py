@@ -65,7 +65,7 @@ def test_export_holds_everything_and_is_recorded(owner_a, anna):
     assert data["tags"] == ["VIP"]
     assert data["custom"] == {"shoe_size": {"label": "Shoe size", "value": "38"}}
     assert {"Created", "Complained about delivery"} <= {i["subject"] for i in data["interactions"]}
-    assert [e["action"] for e in data["audit_events"]] == ["person.updated"]
+    assert sorted(e["action"] for e in data["audit_events"]) == ["consent.granted", "person.updated"]
     assert data["other_records"] == {}
     exported = AuditEvent.objects.get(action="person.exported")
     assert (exported.actor, exported.target_id, exported.summary) == (
@@ -95,7 +95,11 @@ def test_erase_removes_personal_data_and_keeps_aggregates(owner_a, anna):
     assert not history.exclude(body="").exists()
     # the audit trail: who did what and when, nothing about the person
     events = AuditEvent.objects.filter(target_id=str(anna.pk))
-    assert set(events.values_list("action", flat=True)) == {"person.updated", "person.erased"}
+    assert set(events.values_list("action", flat=True)) == {
+        "consent.granted",
+        "person.updated",
+        "person.erased",
+    }
     trail = json.dumps(list(events.values("summary", "data")))
     for personal in ("Anna", "Neri", "anna@example.it", "buyer", "Buyer", "Milano"):
         assert personal not in trail

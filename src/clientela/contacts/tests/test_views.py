@@ -265,3 +265,20 @@ def test_the_edit_form_changes_the_tags(owner_a, make_person, client_for):
     save("Fair")
     assert [t.name for t in person.tags.all()] == ["Fair"]
     assert "tags" in AuditEvent.objects.filter(action="person.updated").latest("pk").data["changed"]
+
+
+def test_consent_is_recorded_from_the_card(owner_a, make_person, client_for):
+    person = make_person("Mario", "Rossi")
+    client = client_for(owner_a)
+    assert 'data-testid="consent-form"' in client.get(f"/people/{person.pk}/").content.decode()
+    response = client.post(
+        f"/people/{person.pk}/consent/", {"channel": "sms", "granted": "0", "source": "Letter of 3 May"}
+    )
+    assert response.status_code == 302
+    card = client.get(f"/people/{person.pk}/").content.decode()
+    assert "Letter of 3 May" in card and "Consent recorded." in card
+    consent = person.consents.get()
+    assert (consent.channel, consent.granted) == ("sms", False)
+    assert AuditEvent.objects.filter(action="consent.withdrawn", target_id=str(person.pk)).exists()
+    client.post(f"/people/{person.pk}/consent/", {"channel": "sms", "granted": "1", "source": ""})
+    assert person.consents.count() == 1  # refused: no source

@@ -7,6 +7,7 @@ so a few thousand customers load in seconds.
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -70,7 +71,7 @@ def demo_customers(*, workspace: Workspace, owners: list[User], people: int = 20
             size=rng.choice(CompanySize.values),
             owner=rng.choice(owners),
             lifecycle_stage=rng.choice(LifecycleStage.values),
-            website=f"https://www.{fold(name).replace(' ', '')[:20]}.example",
+            website=_website(name),
         )
         company.search_text = search_text_for(company, [])
         companies.append(company)
@@ -178,3 +179,8 @@ def _history(
                 )
             )
     return rows
+
+
+def _website(name: str) -> str:
+    """A valid address made of the company's name: "Szabó és Társa Kft." -> www.szaboestarsakft.example."""
+    return f"https://www.{re.sub(r'[^a-z0-9]+', '', fold(name))[:20] or 'company'}.example"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from clientela.billing import commissions, services
-from clientela.billing.models import Product
+from clientela.billing.models import Document, Product
 from clientela.contacts.models import Company
 from clientela.core.errors import ValidationFailed
 from clientela.workspaces.models import Membership, User, Workspace
@@ -92,11 +93,23 @@ def demo_billing(*, workspace: Workspace, owners: list[User], seed: int = 7, cus
         tiers=[("0", "3"), ("50000", "5")],
         member_ids=[u.pk for u in sellers],
     )
-    invoices = 0
+    to_invoice: list[_ToInvoice] = []
     companies = list(Company.objects.filter(workspace=workspace).order_by("id")[:customers])
     for company in companies:
-        invoices += _customer_history(workspace, company, products, sellers, rng, today)
-    return invoices
+        to_invoice += _customer_history(workspace, company, products, sellers, rng, today)
+    # Invoices are numbered in the order of their dates, as the law asks: issue them in that order.
+    for planned in sorted(to_invoice, key=lambda p: (p.day, p.order.pk)):
+        _invoice_and_pay(planned, today)
+    return len(to_invoice)
+
+
+@dataclass
+class _ToInvoice:
+    order: Document
+    day: dt.date
+    payment: float  # below 0.55: paid in full; below 0.75: in part; else unpaid
+    share: int  # the part paid, in percent
+    delay: int  # days between the due date and the payment
 
 
 def _price_lists(workspace: Workspace, products: list[Product]) -> None:
@@ -143,9 +156,9 @@ def _customer_history(
     sellers: list[User],
     rng: random.Random,
     today: dt.date,
-) -> int:
-    """One to three quotes for a company, most accepted, invoiced and paid in full, in part or late."""
-    invoices = 0
+) -> list[_ToInvoice]:
+    """One to three quotes for a company, most accepted; the orders to invoice, with how they are paid."""
+    to_invoice: list[_ToInvoice] = []
     if rng.random() < 0.25:
         services.customer_account_update(
             workspace=workspace,
@@ -190,22 +203,29 @@ def _customer_history(
         ).order
         if rng.random() < 0.15:
             continue  # ordered, not invoiced yet
-        invoice_day = min(today, order.issue_date + dt.timedelta(days=rng.randint(0, 10)))
-        invoice = services.order_invoice(order=order, actor=None, issue_date=invoice_day)
-        invoices += 1
-        payment = rng.random()
-        assert invoice.due_date is not None
-        paid_on = min(today, invoice.due_date + dt.timedelta(days=rng.randint(-20, 15)))
-        if paid_on < invoice.issue_date:
-            paid_on = invoice.issue_date
-        if payment < 0.55:
-            services.payment_register(
-                invoice=invoice, actor=None, amount=invoice.gross, paid_on=paid_on, method="bank transfer"
+        to_invoice.append(
+            _ToInvoice(
+                order=order,
+                day=min(today, order.issue_date + dt.timedelta(days=rng.randint(0, 10))),
+                payment=rng.random(),
+                share=rng.choice([30, 50, 70]),
+                delay=rng.randint(-20, 15),
             )
-        elif payment < 0.75:
-            part = (invoice.gross * Decimal(rng.choice([30, 50, 70])) / 100).quantize(Decimal("0.01"))
-            services.payment_register(
-                invoice=invoice, actor=None, amount=part, paid_on=paid_on, method="bank transfer"
-            )
-        # else: unpaid (overdue when its due date has passed)
-    return invoices
+        )
+    return to_invoice
+
+
+def _invoice_and_pay(planned: _ToInvoice, today: dt.date) -> None:
+    invoice = services.order_invoice(order=planned.order, actor=None, issue_date=planned.day)
+    assert invoice.due_date is not None
+    paid_on = max(invoice.issue_date, min(today, invoice.due_date + dt.timedelta(days=planned.delay)))
+    if planned.payment < 0.55:
+        services.payment_register(
+            invoice=invoice, actor=None, amount=invoice.gross, paid_on=paid_on, method="bank transfer"
+        )
+    elif planned.payment < 0.75:
+        part = (invoice.gross * Decimal(planned.share) / 100).quantize(Decimal("0.01"))
+        services.payment_register(
+            invoice=invoice, actor=None, amount=part, paid_on=paid_on, method="bank transfer"
+        )
+    # else: unpaid (overdue when its due date has passed)

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clientela.billing.models import (
@@ -1159,7 +1160,10 @@ def _copy(
 
 def _number(document: Document) -> None:
     """Take the next number of the document's series and year, holding the counter row's lock until
-    the transaction ends: two issuers queue, and a rollback gives the number back."""
+    the transaction ends: two issuers queue, and a rollback gives the number back.
+
+    Invoices and credit notes are numbered in the order of their dates, as Italian, Hungarian and
+    Romanian law require: one dated before the last of its series is refused."""
     series = document.series or SERIES[DocumentKind(document.kind)]
     year = document.issue_date.year
     workspace = document.workspace
@@ -1175,10 +1179,26 @@ def _number(document: Document) -> None:
         except IntegrityError:  # another transaction created it first: queue behind its lock
             pass
         counter = NumberCounter.objects.select_for_update().get(workspace=workspace, series=series, year=year)
+    if document.kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE) and counter.last_number:
+        _check_date_order(document, series, year, counter.last_number)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     document.series, document.year, document.sequence = series, year, counter.last_number
     document.number = f"{series}-{year}-{counter.last_number:05d}"
+
+
+def _check_date_order(document: Document, series: str, year: int, last: int) -> None:
+    previous = (
+        Document.objects.filter(workspace=document.workspace, series=series, year=year, sequence=last)
+        .values_list("number", "issue_date")
+        .first()
+    )
+    if previous is not None and document.issue_date < previous[1]:
+        message = _(
+            "%(number)s, the last of this series, is dated %(date)s: numbers follow dates, so this one "
+            "cannot be dated earlier."
+        ) % {"number": previous[0], "date": date_format(previous[1], "SHORT_DATE_FORMAT")}
+        raise ValidationFailed(message, fields={"issue_date": [message]})
 
 
 def _settle(invoice: Document) -> None:

@@ -19,6 +19,12 @@ def test_demo_billing(owner_a, member_factory):
         assert Payment.objects.exists()
         for invoice in Document.objects.filter(kind=DocumentKind.INVOICE):
             assert invoice.gross == sum(line.gross for line in invoice.lines.all())
+        dates = list(
+            Document.objects.filter(kind=DocumentKind.INVOICE)
+            .order_by("year", "sequence")
+            .values_list("issue_date", flat=True)
+        )
+        assert dates == sorted(dates)  # numbers follow dates
         company = Company.objects.filter(pk__in=Document.objects.values("company")).first()
         balance = selectors.customer_balance(workspace=ws, customer=company)
         assert balance.balance == balance.invoiced - balance.credited - balance.paid

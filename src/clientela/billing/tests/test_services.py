@@ -57,7 +57,7 @@ def test_overdue_amounts_fall_into_age_buckets(owner_a, ws, quote):
         return services.order_invoice(order=order, actor=None, issue_date=day)
 
     company = invoice_on(dt.date(2026, 1, 1)).company  # due 31 Jan
-    for day in (dt.date(2026, 1, 20), dt.date(2025, 12, 1), dt.date(2025, 9, 1)):
+    for day in (dt.date(2026, 1, 20), dt.date(2025, 9, 1), dt.date(2025, 12, 1)):  # in date order
         order = services.quote_accept(quote=quote(company=company), actor=None).order
         services.order_invoice(order=order, actor=None, issue_date=day)
     balance = selectors.customer_balance(workspace=ws, customer=company, today=dt.date(2026, 3, 1))
@@ -88,6 +88,12 @@ def test_numbers_follow_each_other_per_series_and_year_and_a_rollback_gives_one_
     assert invoice(dt.date(2026, 3, 1)).number == "INV-2026-00003"
     numbers = sorted(Document.objects.filter(kind="invoice", year=2026).values_list("sequence", flat=True))
     assert numbers == [1, 2, 3]
+
+    with pytest.raises(ValidationFailed) as refused:  # numbers follow dates
+        invoice(dt.date(2026, 2, 28))
+    assert "INV-2026-00003" in refused.value.fields["issue_date"][0]
+    assert NumberCounter.objects.get(series="INV", year=2026).last_number == 3
+    assert invoice(dt.date(2026, 3, 1)).number == "INV-2026-00004"  # the same day is fine
 
 
 def test_the_number_counter_row_is_locked_while_a_number_is_taken(owner_a, ws, quote):

@@ -34,6 +34,17 @@ class ServiceErrorsMixin:
                 form.add_error(name if name in form.fields else None, text)
 
 
+class OwnIdsMixin:
+    """Field ids of the form's own (``id_prefix`` + name): the settings page shows several forms with
+    fields of the same names, and a label must point at its own form's field."""
+
+    id_prefix = "id_"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}%s")
+        super().__init__(*args, **kwargs)
+
+
 class ProductForm(ServiceErrorsMixin, forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40)
     name = forms.CharField(label=_("Name"), max_length=200)
@@ -85,6 +96,16 @@ class BillingSettingsForm(ServiceErrorsMixin, forms.Form):
     quote_terms = forms.CharField(
         label=_("Default quote terms"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    seller_name = forms.CharField(
+        label=_("Legal name"),
+        required=False,
+        max_length=200,
+        help_text=_("As it is printed on quotes, invoices and credit notes."),
+    )
+    seller_address = forms.CharField(
+        label=_("Address"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    seller_vat_number = forms.CharField(label=_("VAT number"), required=False, max_length=30)
     mailer = forms.CharField(
         label=_("Mailer"),
         required=False,
@@ -93,7 +114,9 @@ class BillingSettingsForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class TaxRateForm(ServiceErrorsMixin, forms.Form):
+class TaxRateForm(OwnIdsMixin, ServiceErrorsMixin, forms.Form):
+    id_prefix = "tax_"
+
     country = forms.CharField(label=_("Country"), max_length=2)
     category = forms.ChoiceField(label=_("Tax category"), choices=TAXED)
     rate = forms.DecimalField(label=_("Rate (%)"), min_value=0, max_value=99, decimal_places=3)
@@ -102,7 +125,9 @@ class TaxRateForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(label=_("Name"), required=False, max_length=100)
 
 
-class ExchangeRateForm(ServiceErrorsMixin, forms.Form):
+class ExchangeRateForm(OwnIdsMixin, ServiceErrorsMixin, forms.Form):
+    id_prefix = "rate_"
+
     currency = forms.CharField(label=_("Currency"), max_length=3)
     valid_on = forms.DateField(label=_("Date"), widget=date_input())
     rate = forms.DecimalField(
@@ -113,7 +138,9 @@ class ExchangeRateForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class ExchangeRateImportForm(forms.Form):
+class ExchangeRateImportForm(OwnIdsMixin, forms.Form):
+    id_prefix = "import_"
+
     file = forms.FileField(label=_("CSV file"), help_text=_("Columns: date, currency, rate."))
 
 
@@ -141,7 +168,9 @@ class AccountForm(ServiceErrorsMixin, forms.Form):
     )
 
 
-class CommissionPlanForm(ServiceErrorsMixin, forms.Form):
+class CommissionPlanForm(OwnIdsMixin, ServiceErrorsMixin, forms.Form):
+    id_prefix = "plan_"
+
     name = forms.CharField(label=_("Name"), max_length=100)
     basis = forms.ChoiceField(label=_("Percentage of"), choices=CommissionBasis.choices)
     source = forms.ChoiceField(label=_("Counted on"), choices=CommissionSource.choices)

@@ -61,6 +61,10 @@ class BillingSettings(WorkspaceScopedModel):
     payment_terms_days = models.PositiveIntegerField(_("payment terms (days)"), default=30)
     quote_validity_days = models.PositiveIntegerField(_("quotes valid for (days)"), default=30)
     quote_terms = models.TextField(_("default quote terms"), blank=True)
+    # Who issues the documents, as invoices must say: legal name, address and VAT number.
+    seller_name = models.CharField(_("legal name"), max_length=200, blank=True)
+    seller_address = models.TextField(_("address"), blank=True)
+    seller_vat_number = models.CharField(_("VAT number"), max_length=30, blank=True)
     mailer = models.CharField(
         _("mailer"), max_length=60, blank=True, help_text=_("A MAILERS alias; empty for the default.")
     )

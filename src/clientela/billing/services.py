@@ -67,6 +67,7 @@ from clientela.billing.pricing import (
     valid,
 )
 from clientela.contacts.models import Company, Email, Person
+from clientela.contacts.services import vat_normalise
 from clientela.core import money
 from clientela.core.audit import audit_record
 from clientela.core.errors import Conflict, ValidationFailed
@@ -96,6 +97,9 @@ SETTINGS_FIELDS = frozenset(
         "quote_validity_days",
         "quote_terms",
         "mailer",
+        "seller_name",
+        "seller_address",
+        "seller_vat_number",
     }
 )
 
@@ -127,6 +131,11 @@ def billing_settings_update(
     for name, value in attributes.items():
         if name == "country":
             value = _country(value, errors)
+        elif name == "seller_vat_number" and value:
+            try:
+                value = vat_normalise(value, str(attributes.get("country") or settings.country))
+            except ValidationFailed as exc:
+                errors[name] = [exc.message]
         setattr(settings, name, value if value is not None else "")
     _full_clean(settings, errors)
     settings.save()

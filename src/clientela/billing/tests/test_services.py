@@ -18,6 +18,7 @@ from clientela.billing.models import (
     Payment,
     TaxTreatment,
 )
+from clientela.billing.pdf import document_html
 from clientela.core.errors import Conflict, ValidationFailed
 from clientela.timeline.models import Interaction
 
@@ -470,3 +471,28 @@ def test_tax_rates_are_seeded_and_may_not_overlap(owner_a, ws):
             valid_to="2026-07-01",
         )
     assert new.rate == D(26)
+
+
+def test_an_invoice_names_both_parties_and_a_credit_note_the_invoice_it_corrects(owner_a, ws, quote):
+    services.billing_settings_update(
+        workspace=ws,
+        actor=None,
+        attributes={
+            "seller_name": "Clientela Demo S.r.l.",
+            "seller_address": "Via Torino 2\n20123 Milano",
+            "seller_vat_number": "00743110157",  # the IT prefix comes from the tax country
+        },
+    )
+    with pytest.raises(ValidationFailed) as bad:
+        services.billing_settings_update(workspace=ws, actor=None, attributes={"seller_vat_number": "IT123"})
+    assert "seller_vat_number" in bad.value.fields
+    invoice = services.order_invoice(order=services.quote_accept(quote=quote(), actor=None).order, actor=None)
+    html = document_html(document=invoice, language="en")
+    assert "Clientela Demo S.r.l." in html and "Via Torino 2" in html and "IT00743110157" in html
+    assert "Rossi Srl" in html and "IT" in html  # the customer and its address
+    assert "Terms" not in html  # the quote's terms are the quote's
+    services.payment_register(invoice=invoice, actor=None, amount=invoice.gross)
+    note = services.invoice_credit(invoice=invoice, actor=None)
+    note_html = document_html(document=note, language="en")
+    assert f"Corrects invoice {invoice.number}" in note_html
+    assert "Credit in your favour" in document_html(document=Document.objects.get(pk=invoice.pk))

@@ -1,6 +1,7 @@
 """Billing pages: every page renders for its role, the editor's live totals, actions and their refusals."""
 
 import datetime as dt
+import re
 from decimal import Decimal as D
 
 from clientela.billing import services
@@ -38,6 +39,8 @@ def test_the_pages_render(owner_a, client_for, quote, product):
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
+        ids = re.findall(r'\sid="([^"]+)"', response.content.decode())
+        assert not {i for i in ids if ids.count(i) > 1}, url  # a label points at one field
     assert client.get(f"/documents/{invoice.pk}/pdf/").content.startswith(b"%PDF")
 
 

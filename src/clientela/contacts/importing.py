@@ -1234,7 +1234,9 @@ class _RowParser:
         for custom_field in self.custom_fields.values():
             custom_field.workspace = workspace  # money values read its currency
         self.members = _member_lookup(workspace)
-        self.handlers = [(c.index, c.header, self._handler(c.target)) for c in columns]
+        # The country first: a phone written without its country code is read in the row's country.
+        ordered = sorted(columns, key=lambda column: column.target != "country")
+        self.handlers = [(c.index, c.header, self._handler(c.target)) for c in ordered]
         # Countries, choices, tags and owners repeat from row to row: their folded text is kept.
         self.folded: dict[str, str] = {}
         self.tag_lists: dict[str, list[str]] = {}
@@ -1336,7 +1338,7 @@ class _RowParser:
             if not item.strip():
                 continue
             try:
-                e164 = to_e164(item, self.region)
+                e164 = to_e164(item, row.address.get("country") or self.region)
             except ValidationFailed as exc:
                 bad.append(exc.message)
                 continue

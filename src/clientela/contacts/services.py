@@ -602,7 +602,7 @@ def _validate(
     points = None
     for step in (
         lambda: _apply(workspace, record, allowed, attributes, custom),
-        lambda: _clean_contact_points(workspace, contact or ContactPoints()),
+        lambda: _clean_contact_points(workspace, contact or ContactPoints(), record),
     ):
         try:
             result = step()
@@ -722,7 +722,12 @@ class _CleanPoints:
     addresses: list[AddressInput] | None
 
 
-def _clean_contact_points(workspace: Workspace, contact: ContactPoints) -> _CleanPoints:
+def _clean_contact_points(
+    workspace: Workspace, contact: ContactPoints, record: Person | Company | None = None
+) -> _CleanPoints:
+    """Emails lower-cased, phones in E.164 (each number once, however it was typed), addresses with a
+    country code. A phone written without its country code is read in the customer's country: the first
+    address given, else the record's primary one, else the workspace's region."""
     errors: dict[str, list[str]] = {}
     emails = None
     if contact.emails is not None:
@@ -738,19 +743,6 @@ def _clean_contact_points(workspace: Workspace, contact: ContactPoints) -> _Clea
                 continue
             if email not in emails:
                 emails.append(email)
-    phones = None
-    if contact.phones is not None:
-        phones = []
-        for item in contact.phones:
-            phone = item if isinstance(item, PhoneInput) else PhoneInput(number=item)
-            if not phone.number.strip():
-                continue
-            try:
-                phones.append(
-                    (to_e164(phone.number, workspace.default_region), phone.number.strip(), phone.label)
-                )
-            except ValidationFailed as exc:
-                errors.setdefault("phones", []).append(exc.message)
     addresses = None
     if contact.addresses is not None:
         addresses = []
@@ -762,9 +754,43 @@ def _clean_contact_points(workspace: Workspace, contact: ContactPoints) -> _Clea
                 continue
             address.country = address.country.upper()
             addresses.append(address)
+    region = _phone_region(workspace, addresses, record) if contact.phones else workspace.default_region
+    phones: list[tuple[str, str, str]] | None = None
+    if contact.phones is not None:
+        phones = []
+        for item in contact.phones:
+            phone = item if isinstance(item, PhoneInput) else PhoneInput(number=item)
+            if not phone.number.strip():
+                continue
+            try:
+                e164 = to_e164(phone.number, region)
+            except ValidationFailed as exc:
+                errors.setdefault("phones", []).append(exc.message)
+                continue
+            if e164 not in {known for known, _raw, _label in phones}:
+                phones.append((e164, phone.number.strip(), phone.label))
     if errors:
         raise ValidationFailed(_("Please correct the highlighted fields."), fields=errors)
     return _CleanPoints(emails, phones, addresses)
+
+
+def _phone_region(
+    workspace: Workspace, addresses: list[AddressInput] | None, record: Person | Company | None
+) -> str:
+    for address in addresses or []:
+        if address.country:
+            return address.country
+    if addresses is None and record is not None and record.pk is not None:
+        country = (
+            Address.objects.filter(**_owner_key(record))
+            .exclude(country="")
+            .order_by("-is_primary", "id")
+            .values_list("country", flat=True)
+            .first()
+        )
+        if country:
+            return country
+    return workspace.default_region
 
 
 def _owner_key(record: Person | Company) -> dict[str, Any]:

@@ -113,3 +113,21 @@ def test_consent_is_recorded_per_channel_and_the_newest_decision_counts(owner_a,
     bad = api.post(url, {"channel": "pigeon", "granted": True, "source": ""})
     assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"channel", "source"}
     assert len(api.get(url).json()) == 2  # nothing recorded
+
+
+def test_a_national_phone_is_read_in_the_customers_country_and_kept_once(owner_a, api_for):
+    api = api_for(owner_a)  # workspace A's region is Italy
+    person = api.post(
+        "/api/v1/people",
+        {
+            "last_name": "Kovács",
+            "addresses": [{"city": "Budapest", "country": "HU"}],
+            "phones": [{"number": "06 30 765 4321"}, {"number": "+36 30 765 4321"}],
+        },
+    ).json()
+    assert [p["e164"] for p in person["phones"]] == ["+36307654321"]
+    # Later, phones alone: read in the country of the address already on the record.
+    updated = api.patch(f"/api/v1/people/{person['id']}", {"phones": [{"number": "06 1 234 5678"}]}).json()
+    assert [p["e164"] for p in updated["phones"]] == ["+3612345678"]
+    italian = api.post("/api/v1/people", {"last_name": "Rossi", "phones": [{"number": "02 3661 8300"}]})
+    assert italian.json()["phones"][0]["e164"] == "+390236618300"

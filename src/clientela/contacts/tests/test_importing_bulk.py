@@ -416,3 +416,15 @@ def test_an_import_row_keeps_every_problem_and_its_place(owner_a, run):
         (3, "First name"),
     }
     assert Import.objects.get().errors == imported.errors
+
+
+def test_a_national_phone_is_read_in_the_rows_country(owner_a, run):
+    rows = [
+        ["First name", "Phone", "Country"],  # the phone column comes before the country
+        ["Anna", "06 1 234 5678", "Magyarország"],
+        ["Mario", "02 3661 8300", ""],  # no country: the workspace's (Italy)
+    ]
+    imported = run(upload(owner_a, rows))
+    assert imported.created_count == 2, imported.errors
+    phones = dict(Phone.objects.values_list("person__first_name", "e164"))
+    assert phones == {"Anna": "+3612345678", "Mario": "+390236618300"}

@@ -327,7 +327,9 @@ def board(
 
 
 def summarize(columns: list[Column]) -> Summary:
-    """The whole board's count, amount and weighted amount (per currency) from its columns."""
+    """The board's count, amount and weighted amount (per currency) from its columns: the open and won
+    deals, what the pipeline is worth; the lost column keeps its own totals."""
+    columns = [column for column in columns if column.stage.kind != StageKind.LOST]
     amounts: dict[str, Decimal] = defaultdict(Decimal)
     weighted: dict[str, Decimal] = defaultdict(Decimal)
     for column in columns:

@@ -30,6 +30,15 @@ def test_board_columns_carry_count_amount_and_weighted_amount(owner_a, pipeline,
     make_deal("B", amount="250.50")
     proposal = make_deal("C", amount="4000", stage=stage["Proposal sent"])
     make_deal("D", amount="100", currency="HUF", stage=stage["Proposal sent"])
+    lost = make_deal("E", amount="9999")
+    services.deal_move_stage(
+        workspace=owner_a.workspace,
+        actor=owner_a.user,
+        deal=lost,
+        stage=stage["Lost"],
+        expected_version=lost.version,
+        lost_reason="Price",
+    )
     board = build_board(owner_a, pipeline)
     assert [c.stage.name for c in board.columns] == [
         "Qualified",
@@ -47,7 +56,8 @@ def test_board_columns_carry_count_amount_and_weighted_amount(owner_a, pipeline,
     assert sent.amounts == [Money(Decimal("4000.00"), "EUR"), Money(Decimal("100.00"), "HUF")]
     assert sent.weighted == [Money(Decimal("2000.00"), "EUR"), Money(Decimal("50.00"), "HUF")]
     assert column(board, "Won").count == 0 and column(board, "Won").amounts == []
-    assert board.summary.count == 4
+    assert column(board, "Lost").amounts == [Money(Decimal("9999.00"), "EUR")]
+    assert board.summary.count == 4  # open and won: what the pipeline is worth, the lost aside
     assert board.summary.amounts == [Money(Decimal("5250.50"), "EUR"), Money(Decimal("100.00"), "HUF")]
     assert board.summary.weighted == [Money(Decimal("2125.05"), "EUR"), Money(Decimal("50.00"), "HUF")]
     assert proposal in sent.cards

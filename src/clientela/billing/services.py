@@ -508,7 +508,7 @@ def quote_create(
         created_by=actor,
     )
     _apply_header(quote, ctx, header)
-    quote.valid_until = _date(header.valid_until, "valid_until", {}) or (
+    quote.valid_until = _valid_until(header.valid_until, ctx.issue_date) or (
         ctx.issue_date + dt.timedelta(days=ctx.settings.quote_validity_days)
     )
     quote.terms = header.terms if header.terms is not None else ctx.settings.quote_terms
@@ -535,7 +535,7 @@ def document_update(
     document.owner, document.deal = owner, deal
     _apply_header(document, ctx, header)
     if header.valid_until is not None:
-        document.valid_until = _date(header.valid_until, "valid_until", {})
+        document.valid_until = _valid_until(header.valid_until, document.issue_date)
     if header.terms is not None:
         document.terms = header.terms
     document.save()
@@ -1329,6 +1329,16 @@ def _date(value: Any, name: str, errors: dict[str, list[str]]) -> dt.date | None
     if parsed is None:
         errors[name] = [_("Enter a date as YYYY-MM-DD.")]
     return parsed
+
+
+def _valid_until(value: Any, issue_date: dt.date) -> dt.date | None:
+    """A quote's last day, refused when it is not a date or comes before the quote's own date."""
+    errors: dict[str, list[str]] = {}
+    valid_until = _date(value, "valid_until", errors)
+    if valid_until is not None and valid_until < issue_date:
+        errors["valid_until"] = [_("A quote cannot expire before its own date.")]
+    _raise(errors)
+    return valid_until
 
 
 def _currency(value: Any, errors: dict[str, list[str]]) -> str:

@@ -530,6 +530,16 @@ def custom_values_clean(*, workspace: Workspace, entity: str, values: dict[str, 
     return clean
 
 
+def _finite(value: Any) -> Decimal | None:
+    """A number as people write it ("1234,5" too); ``None`` for anything else, NaN and infinities
+    included (and numbers too large to be stored as written)."""
+    try:
+        number = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and abs(number.adjusted()) < 30 else None
+
+
 def _custom_value(custom_field: CustomField, value: Any) -> Any:
     if value is None or value == "" or value == []:
         return None
@@ -537,22 +547,19 @@ def _custom_value(custom_field: CustomField, value: Any) -> Any:
     if kind in (CustomFieldType.TEXT, CustomFieldType.LONG_TEXT):
         return str(value)
     if kind == CustomFieldType.NUMBER:
-        try:
-            return str(Decimal(str(value).replace(",", ".")))
-        except InvalidOperation:
-            raise ValueError(_("Enter a number.")) from None
+        number = _finite(value)
+        if number is None:
+            raise ValueError(_("Enter a number."))
+        return str(number)
     if kind == CustomFieldType.MONEY:
         amount = value.get("amount") if isinstance(value, dict) else value
         currency = (
             value.get("currency") if isinstance(value, dict) else None
         ) or custom_field.workspace.default_currency
-        try:
-            return {
-                "amount": str(Decimal(str(amount).replace(",", "."))),
-                "currency": str(currency).upper()[:3],
-            }
-        except InvalidOperation:
-            raise ValueError(_("Enter an amount.")) from None
+        number = _finite(amount)
+        if number is None:
+            raise ValueError(_("Enter an amount."))
+        return {"amount": str(number), "currency": str(currency).upper()[:3]}
     if kind == CustomFieldType.DATE:
         parsed = value if isinstance(value, dt.date) else parse_date(str(value))
         if parsed is None:

@@ -42,6 +42,9 @@ def interaction_record(
         )
     if person is None and company is None:
         raise ValidationFailed(_("An interaction needs a person or a company."))
+    if kind == Kind.FOLLOW_UP and due_at is None:
+        message = _("A follow-up needs a due date.")
+        raise ValidationFailed(message, fields={"due_at": [message]})
     if company is None and person is not None:
         company = person.company
     interaction = Interaction(

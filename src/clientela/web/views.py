@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import check_for_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -38,6 +39,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):  # a route the API does not have: its own kind of answer
+        from clientela.api.problems import problem
+
+        return problem(404, "not_found", _("Not found."), _("There is no such API route."))
     return render(request, "404.html", status=404)
 
 

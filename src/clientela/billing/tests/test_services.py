@@ -496,3 +496,13 @@ def test_an_invoice_names_both_parties_and_a_credit_note_the_invoice_it_corrects
     note_html = document_html(document=note, language="en")
     assert f"Corrects invoice {invoice.number}" in note_html
     assert "Credit in your favour" in document_html(document=Document.objects.get(pk=invoice.pk))
+
+
+def test_a_quote_cannot_expire_before_its_own_date(owner_a, ws, quote):
+    for bad in ("2026-03-01", "soon"):
+        with pytest.raises(ValidationFailed) as refused:
+            quote(issue_date=dt.date(2026, 3, 10), valid_until=bad)
+        assert "valid_until" in refused.value.fields
+    assert not Document.objects.exists()
+    same_day = quote(issue_date=dt.date(2026, 3, 10), valid_until="2026-03-10")
+    assert same_day.valid_until == dt.date(2026, 3, 10)

@@ -131,3 +131,24 @@ def test_a_national_phone_is_read_in_the_customers_country_and_kept_once(owner_a
     assert [p["e164"] for p in updated["phones"]] == ["+3612345678"]
     italian = api.post("/api/v1/people", {"last_name": "Rossi", "phones": [{"number": "02 3661 8300"}]})
     assert italian.json()["phones"][0]["e164"] == "+390236618300"
+
+
+def test_bad_values_the_api_used_to_take_are_refused(owner_a, api_for):
+    api = api_for(owner_a)
+    assert (
+        api.post(
+            "/api/v1/custom-fields", {"entity": "person", "label": "Score", "type": "number"}
+        ).status_code
+        == 201
+    )
+    for bad in ("NaN", "Infinity", "1e400"):
+        response = api.post("/api/v1/people", {"last_name": "X", "custom": {"score": bad}})
+        assert response.status_code == 422, bad
+    assert api.post("/api/v1/people", {"last_name": "X", "custom": {"score": "12,5"}}).json()["custom"] == {
+        "score": "12.5"
+    }
+    person = api.post("/api/v1/people", {"last_name": "Y"}).json()
+    follow_up = api.post(f"/api/v1/people/{person['id']}/interactions", {"kind": "follow_up", "subject": "x"})
+    assert follow_up.status_code == 422 and follow_up.json()["errors"][0]["field"] == "due_at"
+    missing = api.get("/api/v1/no-such-route")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"

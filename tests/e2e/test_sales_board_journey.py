@@ -75,6 +75,8 @@ def test_qualify_drag_across_the_board_refused_win_then_win(
         column(page, "Proposal sent").get_by_role("article", name="Heat pump for Ilona")
     ).to_have_attribute("data-version", "2")
 
+    page.wait_for_load_state("networkidle")  # the move's answer is swapped in before the next drag
+
     # Dropped on Lost, a deal asks why; Cancel puts it back, a reason moves it.
     boiler = page.get_by_role("article", name="Boiler service")
     dialog = page.get_by_test_id("lost-reason-dialog")

@@ -160,6 +160,12 @@ def _bulk(request: WorkspaceRequest, model: type[Person] | type[Company], list_u
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
     action = request.POST.get("action", "")
     owner = request.POST.get("owner") or None
+    if not ids:
+        messages.error(request, _("Select the records first."))
+        return redirect(request.POST.get("next") or list_url)
+    if action == "set_owner" and owner is None:  # the "Owner…" placeholder: nothing was chosen
+        messages.error(request, _("Choose the new owner, or Nobody."))
+        return redirect(request.POST.get("next") or list_url)
     try:
         count = services.customers_bulk(
             workspace=request.workspace,
@@ -615,6 +621,7 @@ def saved_view_delete(request: WorkspaceRequest, view_id: int) -> HttpResponse:
     view = SavedView.objects.get(workspace=request.workspace, owner=request.user, pk=view_id)
     list_url = reverse("contacts:person_list" if view.entity == "person" else "contacts:company_list")
     view.delete()
+    messages.success(request, _("View %(name)s deleted.") % {"name": view.name})
     return redirect(list_url)
 
 

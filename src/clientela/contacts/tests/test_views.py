@@ -282,3 +282,20 @@ def test_consent_is_recorded_from_the_card(owner_a, make_person, client_for):
     assert AuditEvent.objects.filter(action="consent.withdrawn", target_id=str(person.pk)).exists()
     client.post(f"/people/{person.pk}/consent/", {"channel": "sms", "granted": "1", "source": ""})
     assert person.consents.count() == 1  # refused: no source
+
+
+def test_bulk_owner_change_needs_a_choice_and_nobody_clears_it(owner_a, make_person, client_for):
+    person = make_person("Mario", "Rossi", owner=owner_a.user.pk)
+    client = client_for(owner_a)
+    placeholder = {"action": "set_owner", "ids": [person.pk], "owner": ""}
+    page = client.post("/people/bulk/", placeholder, follow=True).content.decode()
+    assert "Choose the new owner, or Nobody." in page
+    person.refresh_from_db()
+    assert person.owner_id == owner_a.user.pk
+    assert (
+        "Select the records first."
+        in client.post("/people/bulk/", {"action": "tag", "tags": "VIP"}, follow=True).content.decode()
+    )
+    client.post("/people/bulk/", {**placeholder, "owner": "none"})
+    person.refresh_from_db()
+    assert person.owner_id is None

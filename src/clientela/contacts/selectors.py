@@ -11,9 +11,14 @@ import datetime as dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import DecimalField, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
@@ -23,6 +28,7 @@ from clientela.contacts.models import (
     CompanyTag,
     Consent,
     CustomField,
+    CustomFieldType,
     Email,
     Person,
     PersonTag,
@@ -233,8 +239,8 @@ def _filtered(
         )
     for name, value in query.equals.items():
         queryset = queryset.filter(**{f"{name}_id" if name == "company" else name: value})
-    for key, value in query.custom.items():
-        queryset = queryset.filter(**{f"custom__{key}": _custom_filter_value(value)})
+    if query.custom:
+        queryset = queryset.filter(_custom_filters(workspace, model, query.custom))
     if query.created_from:
         queryset = queryset.filter(created_at__date__gte=query.created_from)
     if query.created_to:
@@ -247,8 +253,65 @@ def _filtered(
     return queryset
 
 
-def _custom_filter_value(value: str) -> Any:
-    return {"true": True, "false": False}.get(value.lower(), value)
+_YES = {"true", "yes", "1", "on", "y"}
+_NO = {"false", "no", "0", "off", "n"}
+
+
+def _custom_filters(workspace: Workspace, model: type[Person] | type[Company], wanted: dict[str, str]) -> Q:
+    """The custom-field filters of a list, each by its field's type: text and links contain the words
+    (any letter case), numbers and amounts equal the number however it is written, dates the day,
+    a multiple choice holds the option, a yes/no field is yes or no. An unknown field is an error."""
+    entity = "person" if model is Person else "company"
+    fields = {
+        f.key: f for f in CustomField.objects.filter(workspace=workspace, entity=entity, key__in=list(wanted))
+    }
+    condition, errors = Q(), {}
+    for key, raw in wanted.items():
+        custom_field = fields.get(key)
+        if custom_field is None:
+            errors[f"custom.{key}"] = [_("There is no custom field “%(key)s”.") % {"key": key}]
+            continue
+        try:
+            condition &= _custom_filter(custom_field, raw.strip())
+        except ValueError as exc:
+            errors[f"custom.{key}"] = [str(exc)]
+    if errors:
+        raise ValidationFailed(_("Please correct the filters."), fields=errors)
+    return condition
+
+
+def _custom_filter(custom_field: CustomField, raw: str) -> Q:
+    name, kind = f"custom__{custom_field.key}", custom_field.type
+    if kind in (CustomFieldType.TEXT, CustomFieldType.LONG_TEXT, CustomFieldType.LINK):
+        return Q(**{f"{name}__icontains": raw})
+    if kind in (CustomFieldType.NUMBER, CustomFieldType.MONEY):
+        try:
+            number = Decimal(raw.replace(",", "."))
+        except InvalidOperation:
+            raise ValueError(_("Enter a number.")) from None
+        if not number.is_finite():
+            raise ValueError(_("Enter a number."))
+        # Stored as the text of the number as it was entered ("12.50"): compared as a number.
+        text = KeyTextTransform(custom_field.key, "custom")
+        if kind == CustomFieldType.MONEY:
+            text = KeyTextTransform("amount", KeyTransform(custom_field.key, "custom"))
+        return Q(Exact(Cast(text, DecimalField(max_digits=40, decimal_places=10)), number))
+    if kind == CustomFieldType.DATE:
+        day = parse_date(raw)
+        if day is None:
+            raise ValueError(_("Enter a date as YYYY-MM-DD."))
+        return Q(**{name: day.isoformat()})
+    if kind == CustomFieldType.BOOLEAN:
+        if raw.lower() in _YES:
+            return Q(**{name: True})
+        if raw.lower() in _NO:
+            return Q(**{name: False})
+        raise ValueError(_("Choose yes or no."))
+    if kind == CustomFieldType.MULTIPLE_CHOICE:  # a JSON list that holds the option
+        if connection.vendor == "postgresql":
+            return Q(**{f"{name}__contains": [raw]})
+        return Q(**{f"{name}__icontains": json.dumps(raw)})  # SQLite keeps the list as JSON text
+    return Q(**{name: raw})  # a choice
 
 
 def _by_phone_or_email(workspace: Workspace, model: type, queryset: QuerySet, text: str) -> list[int]:

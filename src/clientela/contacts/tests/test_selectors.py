@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from clientela.contacts import selectors, services
 from clientela.contacts.models import Person
 from clientela.contacts.selectors import ListQuery
+from clientela.core.errors import ValidationFailed
 from clientela.core.tenancy import workspace_scope
 from clientela.timeline.models import Interaction
 
@@ -108,6 +109,58 @@ def test_filters_by_stage_tag_owner_and_custom_field(owner_a, people, in_workspa
     assert run(tag="vip") == ["Zoltán Szabó"]
     assert run(owner="me") == ["Mario Rossi"]
     assert run(**{"custom.tier": "Gold"}) == ["Mario Rossi"]
+
+
+def test_custom_field_filters_follow_each_fields_type(owner_a, people, in_workspace):
+    ws = owner_a.workspace
+    mario, zoltan = people[0], people[1]
+    fields = [
+        ("Code", "text", []),
+        ("Score", "number", []),
+        ("Budget", "money", []),
+        ("Since", "date", []),
+        ("Interests", "multiple_choice", ["Wine", "Vinó", "Sport"]),
+        ("Newsletter", "boolean", []),
+    ]
+    with in_workspace(ws):
+        for label, kind, choices in fields:
+            services.custom_field_create(
+                workspace=ws, entity="person", label=label, type=kind, choices=choices
+            )
+        services.person_update(
+            person=mario,
+            actor=None,
+            attributes={},
+            custom={
+                "code": "L-001",
+                "score": "12.50",
+                "budget": "1000",
+                "since": "2024-05-01",
+                "interests": ["Wine", "Vinó"],
+                "newsletter": True,
+            },
+        )
+        services.person_update(
+            person=zoltan, actor=None, attributes={}, custom={"interests": ["Sport"], "newsletter": False}
+        )
+
+    def run(key, value):
+        query = ListQuery.parse("person", {f"custom.{key}": value})
+        return names(selectors.customer_list(workspace=ws, user=owner_a.user, query=query))
+
+    assert run("code", "l-001") == run("code", "001") == ["Mario Rossi"]  # any letter case, any part
+    assert run("score", "12.5") == run("score", "12,50") == ["Mario Rossi"]  # the number, however written
+    assert run("score", "12") == []
+    assert run("budget", "1000.00") == ["Mario Rossi"]
+    assert run("since", "2024-05-01") == ["Mario Rossi"]
+    assert run("interests", "Wine") == run("interests", "Vinó") == ["Mario Rossi"]
+    assert run("interests", "Sport") == ["Zoltán Szabó"]
+    assert run("newsletter", "yes") == run("newsletter", "true") == ["Mario Rossi"]
+    assert run("newsletter", "no") == ["Zoltán Szabó"]
+    for key, bad in (("score", "lots"), ("since", "May"), ("newsletter", "maybe"), ("bogus", "x")):
+        with pytest.raises(ValidationFailed) as exc:
+            run(key, bad)
+        assert f"custom.{key}" in exc.value.fields
 
 
 def test_bad_list_parameters_are_clear_errors():

@@ -299,3 +299,16 @@ def test_bulk_owner_change_needs_a_choice_and_nobody_clears_it(owner_a, make_per
     client.post("/people/bulk/", {**placeholder, "owner": "none"})
     person.refresh_from_db()
     assert person.owner_id is None
+
+
+def test_custom_field_filters_have_inputs_of_their_type(owner_a, client_for, in_workspace):
+    from clientela.contacts import services
+
+    with in_workspace(owner_a.workspace):
+        for label, kind in (("Newsletter", "boolean"), ("Since", "date"), ("Score", "number")):
+            services.custom_field_create(workspace=owner_a.workspace, entity="person", label=label, type=kind)
+    page = client_for(owner_a).get("/people/?custom.newsletter=yes").content.decode()
+    assert '<select id="f-c-newsletter"' in page and '<option value="yes" selected>' in page
+    assert 'type="date" name="custom.since"' in page and 'inputmode="decimal" name="custom.score"' in page
+    bad = client_for(owner_a).get("/people/?custom.since=May", follow=True).content.decode()
+    assert "Enter a date as YYYY-MM-DD." in bad

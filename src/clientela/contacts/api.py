@@ -13,8 +13,8 @@ from clientela.contacts.models import Company, CustomField, Person
 from clientela.contacts.schemas import (
     BulkIn,
     BulkOut,
+    CompanyDetailOut,
     CompanyIn,
-    CompanyOut,
     CompanyPage,
     CompanyPatch,
     ConsentIn,
@@ -24,8 +24,8 @@ from clientela.contacts.schemas import (
     CustomFieldPatch,
     InteractionIn,
     InteractionOut,
+    PersonDetailOut,
     PersonIn,
-    PersonOut,
     PersonPage,
     PersonPatch,
     SearchOut,
@@ -88,7 +88,7 @@ def person_list(
     return as_validated(request, {"results": page.items, "next": page.next_cursor})
 
 
-@router.post("/people", response={201: PersonOut}, operation_id="contacts_person_create")
+@router.post("/people", response={201: PersonDetailOut}, operation_id="contacts_person_create")
 def person_create(request: WorkspaceRequest, payload: PersonIn) -> Status:
     _edit(request)
     attributes, contact, tags, custom = _split(payload, partial=False)
@@ -109,13 +109,13 @@ def person_bulk(request: WorkspaceRequest, payload: BulkIn) -> dict:
     return {"action": payload.action, "count": bulk_apply(request, Person, payload)}
 
 
-@router.get("/people/{person_id}", response=PersonOut, operation_id="contacts_person_get")
+@router.get("/people/{person_id}", response=PersonDetailOut, operation_id="contacts_person_get")
 def person_get(request: WorkspaceRequest, person_id: int) -> Person:
     _view(request)
     return selectors.person_get(workspace=request.workspace, person_id=person_id)
 
 
-@router.patch("/people/{person_id}", response=PersonOut, operation_id="contacts_person_update")
+@router.patch("/people/{person_id}", response=PersonDetailOut, operation_id="contacts_person_update")
 def person_update(request: WorkspaceRequest, person_id: int, payload: PersonPatch) -> Person:
     _edit(request)
     person = selectors.person_get(workspace=request.workspace, person_id=person_id)
@@ -135,7 +135,7 @@ def person_trash(request: WorkspaceRequest, person_id: int) -> Status:
     return Status(204, None)
 
 
-@router.post("/people/{person_id}/restore", response=PersonOut, operation_id="contacts_person_restore")
+@router.post("/people/{person_id}/restore", response=PersonDetailOut, operation_id="contacts_person_restore")
 def person_restore(request: WorkspaceRequest, person_id: int) -> Person:
     _edit(request)
     person = Person.with_trash.get(workspace=request.workspace, pk=person_id)
@@ -213,7 +213,7 @@ def company_list(
     return as_validated(request, {"results": page.items, "next": page.next_cursor})
 
 
-@router.post("/companies", response={201: CompanyOut}, operation_id="contacts_company_create")
+@router.post("/companies", response={201: CompanyDetailOut}, operation_id="contacts_company_create")
 def company_create(request: WorkspaceRequest, payload: CompanyIn) -> Status:
     _edit(request)
     attributes, contact, tags, custom = _split(payload, partial=False)
@@ -234,13 +234,13 @@ def company_bulk(request: WorkspaceRequest, payload: BulkIn) -> dict:
     return {"action": payload.action, "count": bulk_apply(request, Company, payload)}
 
 
-@router.get("/companies/{company_id}", response=CompanyOut, operation_id="contacts_company_get")
+@router.get("/companies/{company_id}", response=CompanyDetailOut, operation_id="contacts_company_get")
 def company_get(request: WorkspaceRequest, company_id: int) -> Company:
     _view(request)
     return selectors.company_get(workspace=request.workspace, company_id=company_id)
 
 
-@router.patch("/companies/{company_id}", response=CompanyOut, operation_id="contacts_company_update")
+@router.patch("/companies/{company_id}", response=CompanyDetailOut, operation_id="contacts_company_update")
 def company_update(request: WorkspaceRequest, company_id: int, payload: CompanyPatch) -> Company:
     _edit(request)
     company = selectors.company_get(workspace=request.workspace, company_id=company_id)
@@ -248,6 +248,17 @@ def company_update(request: WorkspaceRequest, company_id: int, payload: CompanyP
     services.company_update(
         company=company, actor=request.user, attributes=attributes, contact=contact, custom=custom, tags=tags
     )
+    return selectors.company_get(workspace=request.workspace, company_id=company_id)
+
+
+@router.post(
+    "/companies/{company_id}/restore", response=CompanyDetailOut, operation_id="contacts_company_restore"
+)
+def company_restore(request: WorkspaceRequest, company_id: int) -> Company:
+    """Take a company out of the trash (within 30 days)."""
+    _edit(request)
+    company = Company.with_trash.get(workspace=request.workspace, pk=company_id)
+    services.customers_restore(workspace=request.workspace, actor=request.user, records=[company])
     return selectors.company_get(workspace=request.workspace, company_id=company_id)
 
 

@@ -42,6 +42,14 @@ def _company(workspace: Workspace, actor: Any) -> dict[str, Any]:
     return {"company_id": make_company(workspace).pk}
 
 
+def _trashed_company(workspace: Workspace, actor: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    company = make_company(workspace)
+    Company.all_workspaces.filter(pk=company.pk).update(deleted_at=timezone.now())
+    return {"company_id": company.pk}
+
+
 def _field(workspace: Workspace, actor: Any) -> dict[str, Any]:
     field = CustomField(entity="person", key=f"k{CustomField.all_workspaces.count()}", label="K", type="text")
     field.workspace = workspace
@@ -162,6 +170,9 @@ register(
     ),
     RouteCase("DELETE /companies/{company_id}", _company, methods=("DELETE",), module=C, action=EDIT),
     RouteCase("GET /companies/{company_id}/timeline", _company, module=C),
+    RouteCase(
+        "POST /companies/{company_id}/restore", _trashed_company, methods=("POST",), module=C, action=EDIT
+    ),
     RouteCase(
         "POST /companies/bulk", methods=("POST",), module=C, action=EDIT, body={"action": "tag", "ids": []}
     ),

@@ -137,6 +137,12 @@ class PersonOut(Schema):
         return [t.name for t in obj.tags.all()]
 
 
+class PersonDetailOut(PersonOut):
+    """One person (read, created, changed): the list's fields and the postal addresses."""
+
+    addresses: list[AddressIO]
+
+
 class CompanyIn(Schema):
     name: str
     legal_name: str = ""
@@ -206,6 +212,12 @@ class CompanyOut(Schema):
         if isinstance(obj, dict):
             return obj["tags"]
         return [t.name for t in obj.tags.all()]
+
+
+class CompanyDetailOut(CompanyOut):
+    """One company (read, created, changed): the list's fields and the postal addresses."""
+
+    addresses: list[AddressIO]
 
 
 class PersonPage(Schema):

@@ -30,6 +30,7 @@ def test_create_read_update_trash_restore_a_person(owner_a, api_for):
     assert sorted(retagged["tags"]) == ["Partner", "VIP"]  # "vip" is the tag VIP already there
     assert api.patch(f"/api/v1/people/{person['id']}", {"tags": []}).json()["tags"] == []
 
+    assert api.get(f"/api/v1/people/{person['id']}").json()["addresses"] == []
     assert api.delete(f"/api/v1/people/{person['id']}").status_code == 204
     assert api.get(f"/api/v1/people/{person['id']}").status_code == 404
     assert api.post(f"/api/v1/people/{person['id']}/restore").json()["id"] == person["id"]
@@ -152,3 +153,15 @@ def test_bad_values_the_api_used_to_take_are_refused(owner_a, api_for):
     assert follow_up.status_code == 422 and follow_up.json()["errors"][0]["field"] == "due_at"
     missing = api.get("/api/v1/no-such-route")
     assert missing.status_code == 404 and missing["Content-Type"] == "application/problem+json"
+
+
+def test_a_company_shows_its_addresses_and_comes_back_from_the_trash(owner_a, api_for):
+    api = api_for(owner_a)
+    company = api.post(
+        "/api/v1/companies", {"name": "Duna Kft", "addresses": [{"city": "Budapest", "country": "hu"}]}
+    ).json()
+    assert [(a["city"], a["country"]) for a in company["addresses"]] == [("Budapest", "HU")]
+    assert api.delete(f"/api/v1/companies/{company['id']}").status_code == 204
+    assert api.get(f"/api/v1/companies/{company['id']}").status_code == 404
+    restored = api.post(f"/api/v1/companies/{company['id']}/restore")
+    assert restored.status_code == 200 and restored.json()["addresses"][0]["city"] == "Budapest"

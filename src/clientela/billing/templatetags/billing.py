@@ -6,8 +6,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from babel.numbers import format_percent
 from django import template
 from django.utils import translation
+from django.utils.translation import to_locale
 
 from clientela.core import money as core_money
 
@@ -31,11 +33,17 @@ def _formatted(amount: str, currency: str, locale: str) -> str:
 
 @register.filter
 def percent(value: Any) -> str:
-    """22.000 -> 22 %, 5.5 -> 5.5 %."""
+    """A rate in the reader's language, its decimals as given: 22.000 -> 22% (en), 39.3 -> 39,3% (it),
+    5.5 -> 5,5 % (ro)."""
     if value in (None, ""):
         return ""
-    number = Decimal(str(value)).normalize()
-    return f"{number:f}\u00a0%"
+    return _percent(str(value), translation.get_language() or "en")
+
+
+@lru_cache(maxsize=1024)
+def _percent(value: str, language: str) -> str:
+    rate = Decimal(value).normalize() / 100
+    return format_percent(rate, locale=to_locale(language), decimal_quantization=False)
 
 
 @register.filter

@@ -152,3 +152,15 @@ def test_the_card_panel_shows_the_balance(owner_a, client_for, quote, member_fac
         'data-testid="billing-panel"'
         in client_for(support).get(f"/companies/{invoice.company_id}/").content.decode()
     )
+
+
+def test_rates_are_written_the_readers_way():
+    from django.utils import translation
+
+    from clientela.billing.templatetags.billing import percent
+
+    expected = {"en": "39.3%", "it": "39,3%", "hu": "39,3%", "ro": "39,3\u00a0%"}
+    for language, text in expected.items():
+        with translation.override(language):
+            assert percent("39.300") == text
+            assert percent(22) == text.replace("39,3", "22").replace("39.3", "22")

@@ -25,15 +25,17 @@ def prune_expired_sessions() -> int:
 def refresh_statistics() -> None:
     """Keep the query planner's statistics fresh (SQLite only: PostgreSQL has autovacuum).
 
-    A sampled ``ANALYZE`` (at most 1,000 rows of each index: milliseconds at any size). ``PRAGMA
-    optimize`` alone never analyzes a table that has no statistics yet, such as every table filled after
-    ``clientela migrate``; without them SQLite may pick a one-column index over the composite one.
+    A whole ``ANALYZE``: a few hundred milliseconds for 100,000 people. A sampled one (``PRAGMA
+    analysis_limit``) told the planner that a workspace holds about as many rows as the sample, 1,001
+    of 100,000: it then read a search's candidates by scanning the workspace's index instead of looking
+    up its 2,000 ids, and a name search took 19 ms instead of 7. ``PRAGMA optimize`` alone never
+    analyzes a table that has no statistics yet, such as every table filled after ``clientela migrate``.
     """
     from django.db import connection
 
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("PRAGMA analysis_limit=1000")
+            cursor.execute("PRAGMA analysis_limit=0")
             cursor.execute("ANALYZE")
 
 

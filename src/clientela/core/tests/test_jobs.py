@@ -18,3 +18,24 @@ def test_optimize_database_gives_statistics_to_tables_filled_after_migrate(owner
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contacts_person'")
         assert cursor.fetchone()[0] > 0
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner statistics")
+def test_statistics_count_a_large_workspace_whole_so_a_search_looks_up_its_candidates(owner_a):
+    """A sampled ANALYZE estimated a workspace at the sample's 1,001 rows: the planner then scanned the
+    workspace's index to check a search's 1,500 candidates instead of looking each one up."""
+    from clientela.contacts.importing_bulk import bulk_insert
+    from clientela.contacts.models import Person
+
+    ws = owner_a.workspace
+    rows = [{"workspace_id": ws.pk, "last_name": f"P{i}", "search_text": f"p{i}"} for i in range(15000)]
+    bulk_insert(Person, rows, ids=True)
+    optimize_database.call()
+    candidates = Person.all_workspaces.filter(
+        workspace=ws, deleted_at__isnull=True, pk__in=[r["id"] for r in rows[:1500]]
+    )
+    sql, params = candidates.values_list("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(step) for step in cursor.fetchall())
+    assert "PRIMARY KEY" in plan, plan

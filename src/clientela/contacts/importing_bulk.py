@@ -301,7 +301,7 @@ def refresh_statistics(models_: Sequence[type[models.Model]]) -> None:
                 stat = cursor.fetchone()
                 rows = int(stat[0].split()[0]) if stat else 0
             if top > 2 * rows:
-                cursor.execute("PRAGMA analysis_limit=0")  # whole: a sample misleads, see core.jobs
+                cursor.execute("PRAGMA analysis_limit=20000")  # see core.jobs.refresh_statistics
                 cursor.execute(f"ANALYZE {quote(table)}")
 
 

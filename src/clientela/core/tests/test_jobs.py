@@ -22,8 +22,8 @@ def test_optimize_database_gives_statistics_to_tables_filled_after_migrate(owner
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner statistics")
 def test_statistics_count_a_large_workspace_whole_so_a_search_looks_up_its_candidates(owner_a):
-    """A sampled ANALYZE estimated a workspace at the sample's 1,001 rows: the planner then scanned the
-    workspace's index to check a search's 1,500 candidates instead of looking each one up."""
+    """A sample of 1,000 estimated a workspace at 1,001 rows: the planner then scanned the workspace's
+    index to check a search's 1,500 candidates instead of looking each one up."""
     from clientela.contacts.importing_bulk import bulk_insert
     from clientela.contacts.models import Person
 

@@ -83,6 +83,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         f"--quick {QUICK['import_rows']:,}; 0 skips it)",
     )
     parser.add_argument(
+        "--import-seed",
+        type=int,
+        default=20261124,
+        help="seed of the CSV's rows; on a database kept from an earlier run, give another one, or the "
+        "rows it imported then are skipped as duplicates now",
+    )
+    parser.add_argument(
         "--requests", type=int, help=f"timed requests per scenario (default {DEFAULTS['requests']})"
     )
     parser.add_argument("--warmup", type=int, help=f"untimed requests first (default {DEFAULTS['warmup']})")
@@ -291,6 +298,8 @@ def csv_import(env: dict[str, str], data_dir: Path, ctx: Context, args: argparse
                         str(args.import_rows),
                         "--workspace",
                         ctx.workspace_slug,
+                        "--seed",
+                        str(args.import_seed),
                     ],
                     env,
                     timeout=LONG_STEP_TIMEOUT,

@@ -21,6 +21,7 @@ def test_create_find_log_edit_inline_delete_and_undo(
     page.get_by_label("Last name").fill("Szabó")
     page.get_by_label("Emails").fill("zsofia at example.hu")
     page.get_by_test_id("save").click()  # refused: the keyboard lands on the field to correct
+    expect(page.get_by_text("is not a valid email")).to_be_visible()  # the answer has arrived
     emails = page.get_by_label("Emails")
     expect(emails).to_be_focused()
     error_id = emails.get_attribute("aria-describedby").split()[-1]

@@ -65,7 +65,7 @@ def bulk_insert(
     if ids and ignore_conflicts:
         raise ValueError("A row left out on a conflict has no id to return.")
     batch = _table(model).batch(rows)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             if ids:
                 for row, value, pk in zip(rows, batch.values, _next_ids(batch, len(rows)), strict=True):
@@ -97,7 +97,7 @@ def bulk_update(model: type[models.Model], records: Sequence[models.Model], fiel
     ]
     table = quote(meta.db_table)
     assignments = ", ".join(f"{quote(c)} = stage.{quote(c)}" for c in columns[1:])
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             stage = quote(f"import_stage_{meta.db_table}")
             cursor.execute(
@@ -221,7 +221,7 @@ def _copy_insert(batch: _Batch, *, ignore_conflicts: bool) -> None:
     ending = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     # Table, column and type names come from the model; every value travels in the COPY stream or as a
     # parameter.
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "  # noqa: S608
             f"SELECT {names} FROM {quote(batch.db_table)} WITH NO DATA"

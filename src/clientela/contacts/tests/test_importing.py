@@ -457,11 +457,11 @@ def test_a_killed_run_resumes_from_the_last_committed_batch(owner_a, run, monkey
     real_write = importing._Writer.write
     calls = []
 
-    def dies_on_the_second_batch(self, batch):
+    def dies_on_the_second_batch(self, batch, looked):
         calls.append(len(batch))
         if len(calls) == 2:
             raise KeyboardInterrupt  # the worker is killed: no handler runs
-        return real_write(self, batch)
+        return real_write(self, batch, looked)
 
     monkeypatch.setattr(importing._Writer, "write", dies_on_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
@@ -483,11 +483,11 @@ def test_all_or_nothing_removes_earlier_batches_when_a_write_fails(owner_a, run,
     real_write = importing._Writer.write
     calls = []
 
-    def fails_on_the_second_batch(self, batch):
+    def fails_on_the_second_batch(self, batch, looked):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_write(self, batch)
+        return real_write(self, batch, looked)
 
     monkeypatch.setattr(importing._Writer, "write", fails_on_the_second_batch)
     run(imported)  # the task fails (its result says so) after recording why on the import

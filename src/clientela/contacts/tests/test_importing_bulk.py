@@ -233,6 +233,59 @@ def test_outside_a_transaction_rows_are_parsed_in_a_thread_with_the_same_result(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("duplicates", ["skip", "update"])
+def test_a_batch_looked_up_before_the_one_ahead_committed_still_finds_its_rows(
+    owner_a, batches_of, make_person, monkeypatch, duplicates
+):
+    """The thread looks up the second batch on its own connection while the first is still uncommitted
+    (forced here): what the first batch wrote must still count as there."""
+    batches_of(2)
+    monkeypatch.setattr(importing, "enqueue_on_commit", lambda *args, **kwargs: None)
+    make_person("Old", "", emails=["old@example.it"])
+    second_looked_up = threading.Event()
+    real_look_up, real_write = importing._Writer.look_up, importing._Writer.write
+    seen = []
+
+    def look_up(self, rows):
+        looked = real_look_up(self, rows)
+        seen.append(looked.seen_batches)
+        if len(seen) == 2:
+            second_looked_up.set()
+        return looked
+
+    def write(self, rows, looked):
+        counts = real_write(self, rows, looked)
+        if self.batches_committed == 0:  # written, not committed: let the thread look the next batch up
+            assert second_looked_up.wait(10)
+        return counts
+
+    monkeypatch.setattr(importing._Writer, "look_up", look_up)
+    monkeypatch.setattr(importing._Writer, "write", write)
+    rows = [
+        HEADER,
+        row("Anna", "New", "anna@example.it"),
+        row("Old", "", "old@example.it;old2@example.it"),  # updating, old2 is added to the existing Old
+        row("Anna", "Again", "ANNA@example.it"),  # the second batch: both rows are the first batch's
+        row("Old", "", "old2@example.it", phone="+39 333 1234567"),
+    ]
+    imported = importing.import_start(
+        import_=upload(owner_a, rows), duplicates=duplicates, valid_rows_only=True, actor=owner_a.user
+    )
+    importing.import_run(import_=imported)
+
+    imported.refresh_from_db()
+    assert seen[1] == 0  # the second batch was looked up before the first one was committed
+    assert imported.status == ImportStatus.DONE
+    assert Email.objects.filter(email="anna@example.it").count() == 1
+    if duplicates == "skip":  # nothing was added to Old: old2 is somebody new
+        assert counts(imported) == (2, 0, 2) and Person.objects.count() == 3
+    else:
+        assert Person.objects.count() == 2
+        assert counts(imported) == (1, 3, 0)
+        assert Person.objects.get(emails__email="old2@example.it").phones.get().e164 == "+393331234567"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_failure_in_the_read_ahead_thread_fails_the_import(owner_a, batches_of, monkeypatch):
     batches_of(2)
     monkeypatch.setattr(importing, "enqueue_on_commit", lambda *args, **kwargs: None)

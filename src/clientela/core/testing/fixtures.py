@@ -236,6 +236,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def slower_machine_timeouts() -> None:
+    """``expect`` waits up to 15 s (Playwright's default is 5): `make test` runs both suites at once,
+    each with its live server and Chromium, on two cores, and a page that saves and redirects has been
+    seen to need more than 5 s there."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture
 def signed_in_page(page: Any, live_server: Any) -> Callable[[Membership], Any]:
     """Sign a member in through the real form and return the Playwright page."""

@@ -15,13 +15,13 @@ The flow, one ``Import`` row per file:
 5. ``import_undo`` removes what the import created and puts back what it changed.
 
 Rows are never held in memory beyond a few batches (the one being written, one read ahead, one being
-read), so a million-row CSV keeps the worker's memory flat. A batch is written in a few statements whatever its
-size (``importing_bulk``): one lookup of all its emails, one of its phones, one insert per table.
-Duplicates are found by email and phone (E.164) (companies also by VAT number and name) against
-existing records, against earlier rows of the same batch and against earlier batches: a batch looked
-up before the one ahead of it was committed gets that batch's keys from memory (``_Writer.unseen``). What an update changed is recorded
-in the audit trail (one event per record, target the import), in the same transaction as the change:
-that is what undo puts back.
+read), so a million-row CSV keeps the worker's memory flat. A batch is written in a few statements
+whatever its size (``importing_bulk``): one lookup of all its emails, one of its phones, one insert per
+table. Duplicates are found by email and phone (E.164) (companies also by VAT number and name) against
+existing records, against earlier rows of the same batch and against earlier batches: a batch looked up
+before the one ahead of it was committed gets that batch's keys from memory (``_Writer.unseen``). What
+an update changed is recorded in the audit trail (one event per record, target the import), in the same
+transaction as the change: that is what undo puts back.
 """
 
 from __future__ import annotations
@@ -190,6 +190,7 @@ class ParsedRow:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     blank: bool = True
+    search_text: str = ""  # worked out ahead of the write (``_Writer.look_up``); empty: not yet
 
     def keys(self, entity: str) -> list[str]:
         """Duplicate keys, strongest first."""
@@ -1848,6 +1849,7 @@ class _Pending:
 
     def merge(self, other: ParsedRow) -> None:
         row = self.row
+        row.search_text = ""  # to be worked out again
         row.values.update(other.values)
         row.company_name = other.company_name or row.company_name
         row.emails += [e for e in other.emails if e not in row.emails]
@@ -1881,9 +1883,12 @@ class _Writer:
         self.unseen: deque[tuple[int, dict[str, int]]] = deque()  # (batch number, key -> record id)
 
     def look_up(self, rows: list[ParsedRow]) -> _LookedUp:
-        """The records that already have the batch's duplicate keys (runs ahead, on any connection)."""
+        """The records that already have the batch's duplicate keys (runs ahead, on any connection),
+        and the search text of each row, in case it is created."""
         seen = self.batches_committed  # read first: every batch counted is committed, so visible
         good = [row for row in rows if not row.problems and not row.blank]
+        for row in good:
+            row.search_text = self._search_text(row)
         if self.policy == CREATE or not good:
             return _LookedUp(rows, {}, seen)
         return _LookedUp(rows, self.find_existing(self.workspace, self.entity, good), seen)
@@ -2001,7 +2006,7 @@ class _Writer:
                 **row.values,
                 "workspace_id": self.workspace_id,
                 "import_batch_id": self.import_.pk,
-                "search_text": self._search_text(row),
+                "search_text": row.search_text or self._search_text(row),
             }
             if row.custom:
                 record["custom"] = row.custom

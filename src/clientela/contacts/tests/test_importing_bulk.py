@@ -97,6 +97,8 @@ def test_a_duplicate_in_the_same_batch(owner_a, run, policy, expected, job):
     first = Person.objects.order_by("id").first()
     assert first.job_title == job
     assert Email.objects.filter(email="ada@example.it").count() == expected[0]
+    # the search text is the merged row's (worked out again after the merge)
+    assert first.search_text == services.search_text_for(first, ["ada@example.it"], "")
 
 
 @pytest.mark.parametrize(

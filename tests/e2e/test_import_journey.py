@@ -71,6 +71,7 @@ def test_import_the_valid_rows_see_the_report_and_undo(
     expect(page.get_by_test_id("count-created")).to_have_text("2")
     expect(page.get_by_test_id("count-failed")).to_have_text("1")
     expect(page.get_by_test_id("problems-table")).to_contain_text("E-mail 1 - Value")
+    expect(page.get_by_test_id("retention-note")).to_contain_text("kept for 30 days")
     page.screenshot(path=str(tmp_path / "import-report.png"), full_page=True)
     assert sorted(Person.all_workspaces.values_list("last_name", flat=True)) == ["Rossi", "Szabó"]
 

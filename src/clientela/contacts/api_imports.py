@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import CursorPagination, paginate
@@ -95,6 +96,9 @@ class ImportOut(ImportSummaryOut):
     phase: str = Field(description="queued, checking, writing, done or failed")
     errors: list[ProblemOut] = Field(description=f"The first {ERRORS_SHOWN} problems; errors.csv has all")
     errors_truncated: bool
+    file_removed_at: dt.datetime | None = Field(
+        description="When the uploaded file was removed (retention period or a person's erasure)"
+    )
 
     @staticmethod
     def resolve_encoding(obj: Import) -> str:
@@ -135,6 +139,11 @@ class ImportOut(ImportSummaryOut):
     @staticmethod
     def resolve_errors_truncated(obj: Import) -> bool:
         return bool(obj.options.get("errors_truncated", False))
+
+    @staticmethod
+    def resolve_file_removed_at(obj: Import) -> dt.datetime | None:
+        removed = obj.options.get("file_removed")
+        return parse_datetime(removed["at"]) if removed else None
 
 
 class FieldOut(Schema):

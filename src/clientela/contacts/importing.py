@@ -666,6 +666,8 @@ def import_start(
     import_ = Import.objects.select_for_update().get(pk=import_.pk)
     if import_.status not in (ImportStatus.UPLOADED, ImportStatus.FAILED) or _wrote_anything(import_):
         raise Conflict(_("This import has already run."), code="import_started")
+    if not import_.file:
+        raise Conflict(_("The file of this import has been removed: upload it again."), code="file_removed")
     if duplicates not in DUPLICATE_POLICIES:
         raise ValidationFailed(
             _("Choose what to do with duplicates: skip, update or create."),
@@ -824,6 +826,65 @@ def import_errors_csv(*, import_: Import) -> Iterator[bytes]:
 def _record_names(entity: str, ids: set[int]) -> dict[int, str]:
     model: type[Person] | type[Company] = Person if entity == "person" else Company
     return {record.pk: str(record) for record in model.objects.filter(pk__in=ids)} if ids else {}
+
+
+def import_file_remove(*, import_: Import, reason: str) -> bool:
+    """Delete the stored file of a finished or failed import; False when there was none to delete.
+
+    The import keeps its counts and what it did (undo still works: it needs the records and the audit
+    trail, not the file); it can no longer be run again, and its error file lists the problems without
+    the rows' cells. ``reason`` ("retention" or "erasure") is kept with the date in its options.
+    """
+    if not import_.file or import_.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
+        return False
+    storage, name = import_.file.storage, str(import_.file.name)
+    import_.file = None
+    import_.options = {
+        **import_.options,
+        "file_removed": {"at": timezone.now().isoformat(), "reason": reason},
+    }
+    import_.save(update_fields=["file", "options"])
+    transaction.on_commit(functools.partial(storage.delete, name))  # not before the row says so
+    return True
+
+
+def imports_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Apply the retention period (``IMPORT_RETENTION_DAYS``) in every workspace.
+
+    An import that ended longer ago loses its file and the problems found in its rows (they quote the
+    rows' values); its counts stay. An upload nobody started in that time is deleted with its file.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.IMPORT_RETENTION_DAYS)
+    ended = (ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.UNDONE)
+    files = errors = 0
+    expired = Import.all_workspaces.filter(status__in=ended, finished_at__lt=cutoff)
+    for import_ in expired.exclude(file="", errors=[]).iterator(chunk_size=200):
+        files += import_file_remove(import_=import_, reason="retention")
+        if import_.errors:
+            errors += 1
+            Import.all_workspaces.filter(pk=import_.pk).update(errors=[])
+    abandoned = 0
+    never_started = Import.all_workspaces.filter(status=ImportStatus.UPLOADED, created_at__lt=cutoff)
+    for import_ in never_started.iterator():
+        storage, name = import_.file.storage, import_.file.name
+        import_.delete()
+        if name:
+            storage.delete(name)
+        abandoned += 1
+    return {"files_removed": files, "errors_removed": errors, "uploads_deleted": abandoned}
+
+
+def imports_of_person(*, workspace: Workspace, person: Person) -> QuerySet[Import]:
+    """The imports that created ``person`` or changed it."""
+    updated_by = AuditEvent.objects.filter(
+        workspace=workspace,
+        action=UPDATED_ACTION,
+        target_type=Import._meta.label_lower,
+        data__model="person",
+        data__record=person.pk,
+    ).values_list("target_id", flat=True)
+    ids = {int(pk) for pk in updated_by} | ({person.import_batch_id} if person.import_batch_id else set())
+    return Import.objects.filter(workspace=workspace, pk__in=ids)
 
 
 def import_get(*, workspace: Workspace, import_id: int) -> Import:
@@ -1052,6 +1113,8 @@ def open_rows(import_: Import) -> Iterator[tuple[list[str], Iterator[SourceRow]]
     """The stored file's header and its data rows, streamed (blank rows are left out)."""
     options = import_.options
     headers = list(options["headers"])
+    if not import_.file:
+        raise ValidationFailed(_("The file of this import has been removed."))
     with import_.file.storage.open(str(import_.file.name), "rb") as raw:
         if options["format"] == "xlsx":
             yield headers, _xlsx_rows(raw, options.get("sheet"), headers)

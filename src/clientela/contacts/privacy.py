@@ -4,8 +4,9 @@ Erasure anonymises rather than deletes: the row stays, so counts, funnels and th
 interactions stay true, but nothing identifies the person any more. Their name becomes "Erased person
 #<id>"; emails, phones, addresses, tags and consents are deleted; free text (notes, custom values,
 interaction subjects and bodies) is cleared; the audit events about them keep what was done, when and
-by whom, but lose their summaries and details. Both requests are recorded in the audit trail, without
-personal data.
+by whom, but lose their summaries and details (the values an import changed included). The uploaded
+files of the imports that created or changed the person, which hold their row, are deleted. Both
+requests are recorded in the audit trail, without personal data.
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clientela.contacts.models import Address, Consent, CustomField, Email, Person, PersonTag, Phone
+from clientela.contacts.importing import UPDATED_ACTION, import_file_remove, imports_of_person
+from clientela.contacts.models import (
+    Address,
+    Consent,
+    CustomField,
+    Email,
+    Import,
+    Person,
+    PersonTag,
+    Phone,
+)
 from clientela.core.audit import audit_record
 from clientela.core.errors import NotFound
 from clientela.core.models import AuditEvent
@@ -178,6 +189,12 @@ def person_erase(*, workspace: Workspace, actor: User | None, person: Person) ->
             subject="", body="", data={}
         ),
         "audit_events": _audit_events(workspace, person).update(summary="", data={}),
+        "import_changes": _forget_import_changes(workspace, person),
+        # The files of the imports that created or changed the person hold their row.
+        "import_files": sum(
+            import_file_remove(import_=imported, reason="erasure")
+            for imported in imports_of_person(workspace=workspace, person=person)
+        ),
     }
     for name, value in ERASED_ATTRIBUTES.items():
         setattr(person, name, value)
@@ -224,6 +241,23 @@ def _audit_events(workspace: Workspace, person: Person) -> models.QuerySet[Audit
     return AuditEvent.objects.filter(
         workspace=workspace, target_type=Person._meta.label_lower, target_id=str(person.pk)
     )
+
+
+def _forget_import_changes(workspace: Workspace, person: Person) -> int:
+    """The import's record of what it changed in the person loses the values (undo then leaves the
+    person as erasure left it)."""
+    events = AuditEvent.objects.filter(
+        workspace=workspace,
+        action=UPDATED_ACTION,
+        target_type=Import._meta.label_lower,
+        data__model="person",
+        data__record=person.pk,
+    )
+    for event in events:
+        event.summary = ""
+        event.data = {key: event.data[key] for key in ("run", "model", "record") if key in event.data}
+        event.save(update_fields=["summary", "data"])
+    return len(events)
 
 
 def _other_records(person: Person) -> dict[str, list[dict[str, Any]]]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -156,8 +158,9 @@ def import_errors(request: WorkspaceRequest, import_id: int) -> StreamingHttpRes
 
 
 def _can_map(imported: Import) -> bool:
-    return imported.status == ImportStatus.UPLOADED or (
-        imported.status == ImportStatus.FAILED and not (imported.created_count or imported.updated_count)
+    return bool(imported.file) and (
+        imported.status == ImportStatus.UPLOADED
+        or (imported.status == ImportStatus.FAILED and not (imported.created_count or imported.updated_count))
     )
 
 
@@ -295,4 +298,13 @@ def _status_context(imported: Import, can_edit: bool) -> dict[str, Any]:
         ),
         "can_retry": can_edit and _can_map(imported) and imported.status == ImportStatus.FAILED,
         "undone": imported.options.get("undone", {}),
+        "file_removed": _file_removed(imported),
+        "retention_days": settings.IMPORT_RETENTION_DAYS,
     }
+
+
+def _file_removed(imported: Import) -> dict[str, Any] | None:
+    removed = imported.options.get("file_removed")
+    if not removed:
+        return None
+    return {"at": parse_datetime(removed["at"]), "erasure": removed.get("reason") == "erasure"}

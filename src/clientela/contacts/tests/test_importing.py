@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import Workbook
 
 from clientela.contacts import importing, services
@@ -667,3 +668,45 @@ def test_dates_as_people_write_them(text, month_first, expected):
 def test_impossible_dates_are_problems(text):
     with pytest.raises(importing._Invalid):
         importing.parse_date_text(text)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+
+def test_after_the_retention_period_the_file_and_quoted_problems_go_and_the_counts_stay(
+    owner_a, run, settings, django_capture_on_commit_callbacks, api_for
+):
+    settings.IMPORT_RETENTION_DAYS = 30
+    rows = [["Name", "Email"], ["Ada Byron", "ada@example.it"], ["Bad Row", "not an email"]]
+    finished = run(upload(owner_a, "people.csv", csv_bytes(rows)), valid_rows_only=True)
+    never_started = upload(owner_a, "later.csv", csv_bytes(rows))
+    stored = finished.file.name
+    storage = finished.file.storage
+    assert finished.errors and storage.exists(stored)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert importing.imports_purge(now=timezone.now() + dt.timedelta(days=29)) == {
+            "files_removed": 0,
+            "errors_removed": 0,
+            "uploads_deleted": 0,
+        }
+        later = timezone.now() + dt.timedelta(days=31)
+        assert importing.imports_purge(now=later) == {
+            "files_removed": 1,
+            "errors_removed": 1,
+            "uploads_deleted": 1,
+        }
+
+    finished.refresh_from_db()
+    assert not finished.file and not storage.exists(stored)
+    assert finished.errors == [] and (finished.created_count, finished.failed_count) == (1, 1)
+    assert finished.options["file_removed"]["reason"] == "retention"
+    shown = api_for(owner_a).get(f"/api/v1/imports/{finished.pk}").json()
+    assert shown["file_removed_at"] and shown["errors"] == [] and shown["created"] == 1
+    assert not Import.objects.filter(pk=never_started.pk).exists()
+    # the report still opens, its error file has no rows left to quote, and it cannot be run again
+    assert b"".join(importing.import_errors_csv(import_=finished)).decode("utf-8-sig").count("\n") == 1
+    Import.objects.filter(pk=finished.pk).update(status=ImportStatus.FAILED, created_count=0)
+    finished.refresh_from_db()
+    with pytest.raises(Conflict, match="removed"):
+        importing.import_start(import_=finished, actor=owner_a.user)

@@ -3,9 +3,10 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from clientela.contacts import services
+from clientela.contacts import importing, services
 from clientela.contacts.models import Address, Consent, Email, Person, PersonTag, Phone
 from clientela.contacts.privacy import person_erase, person_export_json
 from clientela.core import search
@@ -154,3 +155,43 @@ def test_privacy_is_for_owners_and_admins(owner_a, member_factory, client_for, a
         client = client_for(member_factory(owner_a.workspace, role))
         assert client.get(f"/people/{anna.pk}/privacy/").status_code == status, role
     assert not AuditEvent.objects.filter(action="person.exported").exists()
+
+
+def test_erase_removes_the_files_of_the_imports_that_created_or_changed_the_person(
+    owner_a, make_person, django_capture_on_commit_callbacks
+):
+    ws, user = owner_a.workspace, owner_a.user
+    existing = make_person("Bea", "Verdi", emails=["bea@example.it"], job_title="Buyer")
+    rows = (
+        "Name,Email,Job title\r\nCarla Bianchi,carla@example.it,CEO\r\nBea Verdi,bea@example.it,Director\r\n"
+    )
+    other = "Name,Email\r\nDario Gialli,dario@example.it\r\n"
+    imports = []
+    with workspace_scope(ws), django_capture_on_commit_callbacks(execute=True):
+        for name, content in (("people.csv", rows), ("other.csv", other)):
+            upload = SimpleUploadedFile(name, content.encode())
+            imported = importing.import_upload(
+                workspace=ws, actor=user, uploaded_file=upload, entity="person"
+            )
+            importing.import_start(import_=imported, duplicates="update", actor=user)
+            imports.append(imported)
+    for imported in imports:
+        imported.refresh_from_db()
+    people_csv, other_csv = imports
+    assert (people_csv.created_count, people_csv.updated_count) == (1, 1)
+    storage, stored = people_csv.file.storage, people_csv.file.name
+    changes = AuditEvent.objects.filter(action=importing.UPDATED_ACTION, target_id=str(people_csv.pk))
+    assert changes.get().data["before"] == {"job_title": "Buyer"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        person_erase(workspace=ws, actor=user, person=existing)  # changed by people.csv
+
+    people_csv.refresh_from_db()
+    other_csv.refresh_from_db()
+    assert not people_csv.file and not storage.exists(stored)
+    assert people_csv.options["file_removed"]["reason"] == "erasure"
+    assert other_csv.file  # holds nobody erased
+    change = changes.get()
+    assert change.summary == "" and "before" not in change.data and change.data["record"] == existing.pk
+    erased = AuditEvent.objects.get(action="person.erased")
+    assert erased.data["removed"]["import_files"] == 1 and erased.data["removed"]["import_changes"] == 1

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from ninja import Router, Status
+from ninja.pagination import CursorPagination, paginate
 
 from clientela.billing import commissions, selectors, services
 from clientela.billing.models import Document, DocumentKind, PriceList, PriceListItem, Product
@@ -106,6 +107,7 @@ def _header(payload: DocumentIn) -> services.DocumentHeader:
 
 
 @router.get("/products", response=list[ProductOut], operation_id="billing_product_list")
+@paginate(CursorPagination, ordering=("name", "id"))
 def product_list(request: WorkspaceRequest, q: str = "", active: bool | None = None) -> Any:
     _view(request)
     return selectors.product_list(workspace=request.workspace, q=q, active=active)
@@ -138,6 +140,7 @@ def product_update(request: WorkspaceRequest, product_id: int, payload: ProductP
 
 
 @router.get("/price-lists", response=list[PriceListOut], operation_id="billing_price_list_list")
+@paginate(CursorPagination, ordering=("name", "id"))
 def price_list_list(request: WorkspaceRequest) -> Any:
     _view(request)
     return selectors.price_list_list(workspace=request.workspace)
@@ -207,6 +210,7 @@ def price_list_item_delete(request: WorkspaceRequest, price_list_id: int, item_i
 
 
 @router.get("/tax-rates", response=list[TaxRateOut], operation_id="billing_tax_rate_list")
+@paginate(CursorPagination, ordering=("country", "category", "-valid_from", "id"))
 def tax_rate_list(request: WorkspaceRequest, country: str = "") -> Any:
     """VAT rates by country and category with their validity (Italy, Hungary, Romania are seeded)."""
     _view(request)
@@ -223,9 +227,10 @@ def tax_rate_create(request: WorkspaceRequest, payload: TaxRateIn) -> Status:
 
 
 @router.get("/exchange-rates", response=list[ExchangeRateOut], operation_id="billing_exchange_rate_list")
+@paginate(CursorPagination, ordering=("-valid_on", "currency", "id"))
 def exchange_rate_list(request: WorkspaceRequest) -> Any:
     _view(request)
-    return selectors.exchange_rate_list(workspace=request.workspace)
+    return selectors.exchange_rate_list(workspace=request.workspace, limit=None)
 
 
 @router.post("/exchange-rates", response={201: ExchangeRateOut}, operation_id="billing_exchange_rate_set")
@@ -244,10 +249,16 @@ def exchange_rate_import(request: WorkspaceRequest, payload: ImportIn) -> dict:
 # --- quotes, orders, invoices ---------------------------------------------------------------------
 
 
+def _documents(request: WorkspaceRequest, kind: str, *, status: str, q: str = "") -> Any:
+    """Every document of a kind (the list is paginated), newest first."""
+    return selectors.document_list(workspace=request.workspace, kind=kind, status=status, q=q, limit=None)
+
+
 @router.get("/quotes", response=list[DocumentSummaryOut], operation_id="billing_quote_list")
+@paginate(CursorPagination, ordering=("-issue_date", "-id"))
 def quote_list(request: WorkspaceRequest, status: str = "", q: str = "") -> Any:
     _view(request)
-    return selectors.document_list(workspace=request.workspace, kind=DocumentKind.QUOTE, status=status, q=q)
+    return _documents(request, DocumentKind.QUOTE, status=status, q=q)
 
 
 @router.post("/quotes", response={201: DocumentOut}, operation_id="billing_quote_create")
@@ -335,9 +346,10 @@ def quote_calculator(request: WorkspaceRequest, document_id: int) -> Any:
 
 
 @router.get("/orders", response=list[DocumentSummaryOut], operation_id="billing_order_list")
+@paginate(CursorPagination, ordering=("-issue_date", "-id"))
 def order_list(request: WorkspaceRequest, status: str = "") -> Any:
     _view(request)
-    return selectors.document_list(workspace=request.workspace, kind=DocumentKind.ORDER, status=status)
+    return _documents(request, DocumentKind.ORDER, status=status)
 
 
 @router.get("/orders/{document_id}", response=DocumentOut, operation_id="billing_order_get")
@@ -362,9 +374,10 @@ def order_invoice(request: WorkspaceRequest, document_id: int, payload: InvoiceI
 
 
 @router.get("/invoices", response=list[DocumentSummaryOut], operation_id="billing_invoice_list")
+@paginate(CursorPagination, ordering=("-issue_date", "-id"))
 def invoice_list(request: WorkspaceRequest, status: str = "", q: str = "") -> Any:
     _view(request)
-    return selectors.document_list(workspace=request.workspace, kind=DocumentKind.INVOICE, status=status, q=q)
+    return _documents(request, DocumentKind.INVOICE, status=status, q=q)
 
 
 @router.get("/invoices/{document_id}", response=DocumentOut, operation_id="billing_invoice_get")

@@ -84,10 +84,12 @@ def tax_rate_list(*, workspace: Workspace, country: str = "") -> QuerySet[TaxRat
     return rates.order_by("country", "category", "-valid_from")
 
 
-def exchange_rate_list(*, workspace: Workspace, limit: int = 200) -> QuerySet[ExchangeRate]:
-    return ExchangeRate.objects.filter(
+def exchange_rate_list(*, workspace: Workspace, limit: int | None = 200) -> QuerySet[ExchangeRate]:
+    """The newest rates first: the latest ``limit`` (all of them with None, for a paginated list)."""
+    rates = ExchangeRate.objects.filter(
         workspace=workspace, base_currency=workspace.default_currency.upper()
-    ).order_by("-valid_on", "currency")[:limit]
+    ).order_by("-valid_on", "currency")
+    return rates if limit is None else rates[:limit]
 
 
 def to_workspace_currency(
@@ -113,9 +115,10 @@ def document_list(
     q: str = "",
     person: Person | None = None,
     company: Company | None = None,
-    limit: int = 200,
+    limit: int | None = 200,
 ) -> QuerySet[Document]:
-    """Documents of a kind, newest first; ``own_only`` keeps a salesperson's own."""
+    """Documents of a kind, newest first; ``own_only`` keeps a salesperson's own; the first ``limit``
+    (all of them with None, for a paginated list)."""
     documents = Document.objects.filter(workspace=workspace, kind=kind).select_related(
         "person", "company", "owner"
     )
@@ -134,7 +137,8 @@ def document_list(
         documents = documents.filter(person=person)
     if company is not None:
         documents = documents.filter(company=company)
-    return documents.order_by("-issue_date", "-id")[:limit]
+    documents = documents.order_by("-issue_date", "-id")
+    return documents if limit is None else documents[:limit]
 
 
 def document_get(*, workspace: Workspace, document_id: int, kind: str | None = None) -> Document:

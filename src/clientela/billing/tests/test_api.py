@@ -33,7 +33,7 @@ def test_products_price_lists_and_tax_rates(owner_a, api_for):
     assert api.get(f"/api/v1/price-lists/{price_list['id']}").json()["items"][0]["unit_price"] == "120.000000"
     assert api.post("/api/v1/price-lists", {"name": "Bad", "currency": "EURO"}).status_code == 422
 
-    rates = api.get("/api/v1/tax-rates?country=RO").json()
+    rates = api.get("/api/v1/tax-rates?country=RO").json()["results"]
     assert {(r["category"], r["rate"], r["valid_to"]) for r in rates} >= {
         ("standard", "19.000", "2025-07-31"),
         ("standard", "21.000", None),
@@ -86,7 +86,8 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(owner_a, api_for, custom
         "/api/v1/quotes", _quote_payload(company.pk, consulting.pk, price_list=huf["id"])
     )
     assert other_currency.status_code == 422 and other_currency.json()["errors"][0]["field"] == "price_list"
-    ro_19 = next(r for r in api.get("/api/v1/tax-rates?country=RO").json() if r["rate"] == "19.000")
+    ro_rates = api.get("/api/v1/tax-rates?country=RO").json()["results"]
+    ro_19 = next(r for r in ro_rates if r["rate"] == "19.000")
     services.billing_settings_update(workspace=owner_a.workspace, actor=None, attributes={"country": "RO"})
     stale = api.post(
         "/api/v1/quotes",
@@ -144,7 +145,7 @@ def test_exchange_rates_and_csv_import(owner_a, api_for):
     assert imported.json() == {"imported": 1}
     bad = api.post("/api/v1/exchange-rates/import", {"csv": "2026-03-02,RON,abc\n"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "row.1"
-    assert {r["currency"] for r in api.get("/api/v1/exchange-rates").json()} == {"HUF", "RON"}
+    assert {r["currency"] for r in api.get("/api/v1/exchange-rates").json()["results"]} == {"HUF", "RON"}
 
 
 def test_a_salesperson_sees_their_own_commission_only(owner_a, member_factory, api_for, customer, product):
@@ -189,4 +190,32 @@ def test_other_workspaces_documents_are_not_found(owner_a, owner_b, api_for, cus
     intruder = api_for(owner_b)
     assert intruder.get(f"/api/v1/quotes/{quote['id']}").status_code == 404
     assert intruder.post(f"/api/v1/quotes/{quote['id']}/accept").status_code == 404
-    assert intruder.get("/api/v1/quotes").json() == []
+    assert intruder.get("/api/v1/quotes").json()["results"] == []
+
+
+def _every_page(api, url):
+    """The results of a cursor-paginated list, following ``next`` to the end; and the page sizes."""
+    results, sizes = [], []
+    while url:
+        page = api.get(url).json()
+        results += page["results"]
+        sizes.append(len(page["results"]))
+        url = page["next"]
+    return results, sizes
+
+
+def test_lists_are_cursor_paginated_and_keep_their_filters(owner_a, api_for, customer, product):
+    api = api_for(owner_a)
+    for code in ("D", "B", "E", "A", "C"):
+        api.post("/api/v1/products", {"code": code, "name": f"Product {code}", "price": "10"})
+    products, sizes = _every_page(api, "/api/v1/products?page_size=2")
+    assert [p["code"] for p in products] == ["A", "B", "C", "D", "E"] and sizes == [2, 2, 1]
+
+    company, consulting = customer(), product()
+    for day in ("2026-03-03", "2026-03-01", "2026-03-02"):
+        payload = _quote_payload(company.pk, consulting.pk, issue_date=day)
+        assert api.post("/api/v1/quotes", payload).status_code == 201
+    quotes, sizes = _every_page(api, "/api/v1/quotes?page_size=2")
+    assert [q["issue_date"] for q in quotes] == ["2026-03-03", "2026-03-02", "2026-03-01"] and sizes == [2, 1]
+    first = quotes[0]["number"]
+    assert [q["number"] for q in _every_page(api, f"/api/v1/quotes?page_size=1&q={first}")[0]] == [first]

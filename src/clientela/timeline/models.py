@@ -15,7 +15,7 @@ class Kind(models.TextChoices):
     MESSAGE = "message", _("Message")
     MEETING = "meeting", _("Meeting")
     NOTE = "note", _("Note")
-    ORDER = "order", _("Order")
+    ORDER = "order", _("Purchase")  # orders, invoices and credit notes: the purchase history
     COMPLAINT = "complaint", _("Complaint")
     FORM = "form", _("Form submission")
     DOCUMENT = "document", _("Document")

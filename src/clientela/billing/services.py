@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clientela.billing.models import (
     BillingSettings,
@@ -72,6 +73,7 @@ from clientela.core import money
 from clientela.core.audit import audit_record
 from clientela.core.errors import Conflict, ValidationFailed
 from clientela.timeline.services import interaction_record
+from clientela.timeline.text import Money, SystemText
 from clientela.workspaces.models import Membership, User, Workspace
 
 __all__ = ["DocumentHeader", "LineIn"]  # callers build lines with services.LineIn
@@ -584,7 +586,9 @@ def quote_send(
         company=quote.company,
         actor=actor,
         direction="out",
-        subject=_("Quote %(number)s sent to %(to)s") % {"number": quote.number, "to": recipient},
+        subject=SystemText(
+            gettext_noop("Quote %(number)s sent to %(to)s"), {"number": quote.number, "to": recipient}
+        ),
         source=quote,
     )
     enqueue_on_commit(send_document_email, quote.workspace_id, quote.pk, recipient, language, message)
@@ -616,7 +620,7 @@ def quote_accept(*, quote: Document, actor: User | None, on: dt.date | None = No
     order = _copy(quote, DocumentKind.ORDER, DocumentStatus.OPEN, actor, on or timezone.localdate())
     _number(order)
     order.save(update_fields=["series", "year", "sequence", "number"])
-    _record_purchase(order, actor, _("Order %(number)s: %(total)s"))
+    _record_purchase(order, actor, gettext_noop("Order %(number)s: %(total)s"))
     audit_record(
         workspace=quote.workspace, actor=actor, action="quote.accepted", target=quote, summary=order.number
     )
@@ -670,7 +674,7 @@ def invoice_issue(*, invoice: Document, actor: User | None) -> Document:
     invoice.issued_at = timezone.now()
     _number(invoice)
     invoice.save()
-    _record_purchase(invoice, actor, _("Invoice %(number)s: %(total)s"))
+    _record_purchase(invoice, actor, gettext_noop("Invoice %(number)s: %(total)s"))
     audit_record(
         workspace=invoice.workspace,
         actor=actor,
@@ -741,7 +745,7 @@ def invoice_credit(
         invoice.gross if credited_in_full else min(invoice.gross, invoice.amount_credited + note.gross)
     )
     _settle(invoice)
-    _record_purchase(note, actor, _("Credit note %(number)s: %(total)s"))
+    _record_purchase(note, actor, gettext_noop("Credit note %(number)s: %(total)s"))
     audit_record(
         workspace=invoice.workspace,
         actor=actor,
@@ -1215,7 +1219,7 @@ def _settle(invoice: Document) -> None:
     invoice.save(update_fields=["amount_paid", "amount_credited", "status", "updated_at"])
 
 
-def _record_purchase(document: Document, actor: User | None, subject: str) -> None:
+def _record_purchase(document: Document, actor: User | None, message: str) -> None:
     """Orders, invoices and credit notes are the customer's purchase history on their timeline."""
     interaction_record(
         workspace=document.workspace,
@@ -1223,8 +1227,9 @@ def _record_purchase(document: Document, actor: User | None, subject: str) -> No
         person=document.person,
         company=document.company,
         actor=actor,
-        subject=subject
-        % {"number": document.number, "total": money.format_money(document.gross, document.currency)},
+        subject=SystemText(
+            message, {"number": document.number, "total": Money(document.gross, document.currency)}
+        ),
         source=document,
         occurred_at=_noon(document.issue_date) if document.issue_date != timezone.localdate() else None,
         data={

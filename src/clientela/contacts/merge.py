@@ -22,12 +22,14 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import Model, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clientela.contacts.models import Company, CustomField, Email, Person
 from clientela.contacts.services import COMPANY_FIELDS, PERSON_FIELDS, search_text_for
 from clientela.core.audit import audit_record
 from clientela.core.errors import NotFound, ValidationFailed
 from clientela.timeline.services import interaction_record
+from clientela.timeline.text import SystemText
 from clientela.workspaces.models import User, Workspace
 
 Side = Literal["survivor", "other"]
@@ -231,7 +233,7 @@ def _merge(
         actor=actor,
         person=keep if isinstance(keep, Person) else None,
         company=keep if isinstance(keep, Company) else None,
-        subject=_("Merged with %(name)s") % {"name": other_name},
+        subject=SystemText(gettext_noop("Merged with %(name)s"), {"name": other_name}),
         data={"merged_id": gone.pk},
     )
     audit_record(

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clientela.contacts.importing import UPDATED_ACTION, import_file_remove, imports_of_person
 from clientela.contacts.models import (
@@ -35,6 +36,7 @@ from clientela.core.errors import NotFound
 from clientela.core.models import AuditEvent
 from clientela.timeline.models import Interaction
 from clientela.timeline.services import interaction_record
+from clientela.timeline.text import SystemText
 from clientela.workspaces.models import User, Workspace
 
 EXPORT_FORMAT = "clientela.person-export/1"
@@ -201,7 +203,11 @@ def person_erase(*, workspace: Workspace, actor: User | None, person: Person) ->
     person.last_name = _("Erased person #%(id)s") % {"id": person.pk}
     person.save()
     interaction_record(
-        workspace=workspace, kind="system", person=person, actor=actor, subject=_("Personal data erased")
+        workspace=workspace,
+        kind="system",
+        person=person,
+        actor=actor,
+        subject=SystemText(gettext_noop("Personal data erased")),
     )
     audit_record(
         workspace=workspace,

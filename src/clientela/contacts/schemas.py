@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from clientela.contacts.models import Company, Person
+from clientela.timeline.models import Interaction
 
 
 class TagOut(Schema):
@@ -262,7 +263,7 @@ class InteractionIn(Schema):
 class InteractionOut(Schema):
     id: int
     kind: str
-    subject: str
+    subject: str = Field(description="In the request's language when the system wrote it")
     body: str
     direction: str
     occurred_at: dt.datetime
@@ -270,6 +271,14 @@ class InteractionOut(Schema):
     actor: OwnerOut | None
     source_type: str
     source_id: str
+
+    @staticmethod
+    def resolve_subject(obj: Interaction) -> str:
+        return obj.shown_subject
+
+    @staticmethod
+    def resolve_body(obj: Interaction) -> str:
+        return obj.shown_body
 
 
 class TimelineOut(Schema):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -41,6 +42,7 @@ from clientela.core.errors import ValidationFailed
 from clientela.core.phones import to_e164
 from clientela.core.text import digits, fold
 from clientela.timeline.services import interaction_record
+from clientela.timeline.text import SystemText
 from clientela.workspaces.models import Membership, User, Workspace
 
 TRASH_DAYS = 30
@@ -112,6 +114,8 @@ class ContactPoints:
 
 # --- people and companies -------------------------------------------------------------------------
 
+CREATED = SystemText(gettext_noop("Created"))  # on the timeline of a new person or company
+
 
 @transaction.atomic
 def person_create(
@@ -133,9 +137,7 @@ def person_create(
     tag_assign(workspace=workspace, records=[person], names=tags)
     _refresh_search_text(person)
     if record_on_timeline:
-        interaction_record(
-            workspace=workspace, kind="system", person=person, actor=actor, subject=_("Created")
-        )
+        interaction_record(workspace=workspace, kind="system", person=person, actor=actor, subject=CREATED)
     return person
 
 
@@ -190,9 +192,7 @@ def company_create(
     tag_assign(workspace=workspace, records=[company], names=tags)
     _refresh_search_text(company)
     if record_on_timeline:
-        interaction_record(
-            workspace=workspace, kind="system", company=company, actor=actor, subject=_("Created")
-        )
+        interaction_record(workspace=workspace, kind="system", company=company, actor=actor, subject=CREATED)
     return company
 
 

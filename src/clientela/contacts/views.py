@@ -308,11 +308,11 @@ def _timeline_entries(items: list[Interaction]) -> list[TimelineEntry]:
             icon=KIND_ICONS.get(i.kind, "dot"),
             label=kinds.get(i.kind, i.kind),
             direction=directions.get(i.direction, i.direction) if i.direction else "",
-            subject=i.subject,
+            subject=i.shown_subject,
             when=when(i.occurred_at, "DATETIME_FORMAT"),
             when_short=when(i.occurred_at, "SHORT_DATETIME_FORMAT"),
             actor=str(i.actor) if i.actor else "",
-            body=i.body,
+            body=i.shown_body,
             due=when(i.due_at, "SHORT_DATETIME_FORMAT"),
         )
         for i in items

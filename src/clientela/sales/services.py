@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from clientela.contacts.models import Company, LifecycleStage, Person
 from clientela.contacts.services import company_update, people_set_stage
@@ -35,6 +35,7 @@ from clientela.core.audit import audit_record
 from clientela.core.errors import Conflict, ValidationFailed
 from clientela.sales.models import Conversion, Deal, DealStageChange, Pipeline, Stage, StageKind, StageTotal
 from clientela.timeline.services import interaction_record
+from clientela.timeline.text import SystemText
 from clientela.workspaces.models import Membership, User, Workspace
 
 CENT = Decimal("0.01")
@@ -340,7 +341,9 @@ def deal_create(*, workspace: Workspace, actor: User | None, attributes: dict[st
         workspace,
         actor,
         deal,
-        _("Deal “%(title)s” created in %(stage)s") % {"title": deal.title, "stage": stage.name},
+        SystemText(
+            gettext_noop("Deal “%(title)s” created in %(stage)s"), {"title": deal.title, "stage": stage.name}
+        ),
         conversions,
         now,
     )
@@ -870,9 +873,11 @@ def _record_stage_change(
     conversions: list[Conversion],
 ) -> None:
     _store_change(workspace, actor, deal, from_stage, to_stage, now)
-    subject = _("Deal “%(title)s” moved to %(stage)s") % {"title": deal.title, "stage": to_stage.name}
+    values = {"title": deal.title, "stage": to_stage.name}
+    subject = SystemText(gettext_noop("Deal “%(title)s” moved to %(stage)s"), values)
     if to_stage.kind == StageKind.LOST and deal.lost_reason:
-        subject += " (" + deal.lost_reason + ")"
+        values = {**values, "reason": deal.lost_reason}
+        subject = SystemText(gettext_noop("Deal “%(title)s” moved to %(stage)s (%(reason)s)"), values)
     _timeline(workspace, actor, deal, subject, conversions, now, from_stage=from_stage, to_stage=to_stage)
 
 
@@ -880,7 +885,7 @@ def _timeline(
     workspace: Workspace,
     actor: User | None,
     deal: Deal,
-    subject: str,
+    subject: SystemText,
     conversions: list[Conversion],
     now: dt.datetime,
     from_stage: Stage | None = None,
@@ -892,9 +897,10 @@ def _timeline(
     lines = []
     for conversion in conversions:
         record = conversion.person or conversion.company
+        with translation.override("en"):  # the label's English text is its message
+            stage = SystemText(str(LifecycleStage(conversion.to_stage).label), lower=True)
         lines.append(
-            _("%(name)s became %(stage)s.")
-            % {"name": record, "stage": LifecycleStage(conversion.to_stage).label.lower()}
+            SystemText(gettext_noop("%(name)s became %(stage)s."), {"name": str(record), "stage": stage})
         )
     interaction_record(
         workspace=workspace,
@@ -902,7 +908,7 @@ def _timeline(
         person=deal.person,
         company=deal.company,
         subject=subject,
-        body="\n".join(lines),
+        body=lines,
         actor=actor,
         occurred_at=now,
         source=deal,

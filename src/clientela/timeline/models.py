@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clientela.core.tenancy import WorkspaceScopedModel
+from clientela.timeline.text import shown
 
 
 class Kind(models.TextChoices):
@@ -73,4 +74,13 @@ class Interaction(WorkspaceScopedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.subject}"
+        return f"{self.get_kind_display()}: {self.shown_subject}"
+
+    @property
+    def shown_subject(self) -> str:
+        """The subject in the reader's language when the system wrote it (``timeline.text``)."""
+        return shown(self.data, "subject", self.subject)
+
+    @property
+    def shown_body(self) -> str:
+        return shown(self.data, "body", self.body)

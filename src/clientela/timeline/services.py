@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from clientela.core.errors import ValidationFailed
 from clientela.timeline.models import Interaction, Kind
+from clientela.timeline.text import SystemText
 
 if TYPE_CHECKING:
     from clientela.contacts.models import Company, Person
@@ -23,8 +24,8 @@ def interaction_record(
     kind: str,
     person: Person | None = None,
     company: Company | None = None,
-    subject: str = "",
-    body: str = "",
+    subject: str | SystemText = "",
+    body: str | SystemText | list[SystemText] = "",
     actor: User | None = None,
     occurred_at: datetime | None = None,
     direction: str = "",
@@ -35,6 +36,8 @@ def interaction_record(
     """Append an interaction to a person's and/or company's timeline.
 
     A person's interaction is also shown on their company's card (``company`` defaults to theirs).
+    A ``SystemText`` subject or body (the system's own words) is shown in each reader's language
+    (``timeline.text``); the columns keep it in English.
     """
     if kind not in Kind.values:
         raise ValidationFailed(
@@ -47,6 +50,18 @@ def interaction_record(
         raise ValidationFailed(message, fields={"due_at": [message]})
     if company is None and person is not None:
         company = person.company
+    data = dict(data or {})
+    texts: dict[str, list[dict[str, Any]]] = {}
+    if isinstance(subject, SystemText):
+        texts["subject"] = [subject.as_data()]
+        subject = subject.english()
+    if isinstance(body, SystemText):
+        body = [body]
+    if isinstance(body, list):
+        texts["body"] = [line.as_data() for line in body]
+        body = "\n".join(line.english() for line in body)
+    if texts:
+        data["texts"] = texts
     interaction = Interaction(
         kind=kind,
         person=person,
@@ -59,7 +74,7 @@ def interaction_record(
         due_at=due_at,
         source_type=source._meta.label_lower if source is not None else "",
         source_id=str(source.pk) if source is not None else "",
-        data=data or {},
+        data=data,
     )
     interaction.workspace = workspace
     interaction.save()

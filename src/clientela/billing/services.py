@@ -233,7 +233,7 @@ def _price_list_apply(price_list: PriceList, attributes: dict[str, Any]) -> None
         elif name in ("valid_from", "valid_to"):
             value = _date(value, name, errors)
         elif name == "customer_group":
-            value = (value or "").strip()
+            value = customer_group_spelling(price_list.workspace, value or "")
         setattr(price_list, name, value if value is not None or name in ("valid_from", "valid_to") else "")
     if price_list.valid_from and price_list.valid_to and price_list.valid_to < price_list.valid_from:
         errors["valid_to"] = [_("The end is before the start.")]
@@ -412,6 +412,22 @@ def exchange_rates_import(*, workspace: Workspace, text: str) -> int:
 # --- customers ------------------------------------------------------------------------------------
 
 
+def customer_group_spelling(workspace: Workspace, name: str) -> str:
+    """``name`` as the workspace already writes that group, whatever the letter case and spacing:
+    "key  ACCOUNT" on a customer is the "Key account" of a price list, so the two match."""
+    name = " ".join(name.split())
+    wanted = name.casefold()
+    for used in (
+        *PriceList.objects.filter(workspace=workspace).values_list("customer_group", flat=True).distinct(),
+        *CustomerAccount.objects.filter(workspace=workspace)
+        .values_list("customer_group", flat=True)
+        .distinct(),
+    ):
+        if used and used.casefold() == wanted:
+            return used
+    return name
+
+
 @transaction.atomic
 def customer_account_update(
     *, workspace: Workspace, actor: User | None, record: Person | Company, attributes: dict[str, Any]
@@ -431,7 +447,7 @@ def customer_account_update(
                 errors[name] = [_("Enter a number of days.")]
                 continue
         elif name == "customer_group":
-            value = (value or "").strip()
+            value = customer_group_spelling(workspace, value or "")
         setattr(account, name, value)
     _full_clean(account, errors)
     account.save()

@@ -1902,6 +1902,9 @@ class _LookedUp:
     rows: list[ParsedRow]
     matches: dict[str, int]  # duplicate key -> record id
     seen_batches: int  # batches of this run committed before the lookup: the lookup saw what they wrote
+    companies: dict[str, int] = field(default_factory=dict)  # folded company name -> id, as looked up
+    companies_looked_for: set[str] = field(default_factory=set)
+    company_cache_generation: int = 0  # ``_Writer.company_ids`` as it was when looked up
 
 
 @dataclass
@@ -1936,6 +1939,7 @@ class _Writer:
         self.workspace_id: int = self.workspace.pk
         self.owner_column = f"{self.entity}_id"
         self.company_ids: dict[str, int] = {}
+        self.company_cache_generation = 0  # counts the times company_ids was emptied
         self.tag_ids: dict[str, int] = {}
         self.fold_cached = functools.lru_cache(maxsize=CACHE_LIMIT)(fold)
         # The tables duplicates and company names are looked up in, batch after batch.
@@ -1949,12 +1953,17 @@ class _Writer:
         """The records that already have the batch's duplicate keys (runs ahead, on any connection),
         and the search text of each row, in case it is created."""
         seen = self.batches_committed  # read first: every batch counted is committed, so visible
+        generation = self.company_cache_generation
         good = [row for row in rows if not row.problems and not row.blank]
         for row in good:
             row.search_text = self._search_text(row)
-        if self.policy == CREATE or not good:
-            return _LookedUp(rows, {}, seen)
-        return _LookedUp(rows, self.find_existing(self.workspace, self.entity, good), seen)
+        looked = _LookedUp(rows, {}, seen, company_cache_generation=generation)
+        if self.entity == "person":
+            names = [row.company_name for row in good if row.company_name]
+            looked.companies, looked.companies_looked_for = self._find_companies(names)
+        if self.policy != CREATE and good:
+            looked.matches = self.find_existing(self.workspace, self.entity, good)
+        return looked
 
     def committed(self) -> None:
         self.batches_committed += 1
@@ -1994,7 +2003,7 @@ class _Writer:
             for key in keys:
                 seen.setdefault(key, new)
         if self.entity == "person":
-            self._resolve_companies([r.company_name for r in rows if r.company_name])
+            self._resolve_companies([r.company_name for r in rows if r.company_name], looked)
         self._resolve_tags({t for r in rows for t in r.tags})
         new_ids = self._create([p.row for p in creates])
         counts.created += len(new_ids)
@@ -2276,36 +2285,29 @@ class _Writer:
 
     # names to ids
 
-    def _resolve_companies(self, names: list[str]) -> None:
+    def _resolve_companies(self, names: list[str], looked: _LookedUp | None = None) -> None:
         """Company name -> id for every name, creating the companies nobody has yet.
 
-        A name matches a company of the same name, else one whose name differs only in case (the
-        oldest first in both cases), like ``name__iexact``, in one query on the (workspace, UPPER(name))
-        index.
+        The names were looked up ahead (``look_up``, in the read-ahead thread) unless the cache has been
+        emptied since; a company created since by a batch ahead of this one is in ``company_ids``.
         """
         wanted: dict[str, str] = {}
         for name in names:  # in file order: the first spelling of a new company is the one kept
             wanted.setdefault(_fold_name(name), name)
+        if len(self.company_ids) > CACHE_LIMIT:
+            self.company_ids.clear()
+            self.company_cache_generation += 1
         missing = [k for k in wanted if k not in self.company_ids]
         if not missing:
             return
-        if len(self.company_ids) > CACHE_LIMIT:
-            self.company_ids.clear()
-            missing = list(wanted)
-        # UPPER on both sides, by the database, as name__iexact does.
-        found = sorted(
-            Company.objects.filter(workspace=self.workspace)
-            .alias(upper_name=Upper("name"))
-            .filter(upper_name__in=values_query([wanted[k] for k in missing], upper=True))
-            .values_list("pk", "name")
-            .order_by()
-        )
-        exact = {wanted[k] for k in missing}
-        for pk, name in found:
-            if name in exact:
-                self.company_ids.setdefault(_fold_name(name), pk)
-        for pk, name in found:
-            self.company_ids.setdefault(_fold_name(name), pk)
+        ahead = looked is not None and looked.company_cache_generation == self.company_cache_generation
+        if ahead and looked is not None and all(k in looked.companies_looked_for for k in missing):
+            found = looked.companies
+        else:
+            found = self._find_companies([wanted[k] for k in missing])[0]
+        for key in missing:
+            if key in found:
+                self.company_ids[key] = found[key]
         missing = [k for k in missing if k not in self.company_ids]
         companies: list[_Row] = [
             {
@@ -2318,6 +2320,34 @@ class _Writer:
         ]
         bulk_insert(Company, companies, ids=True)
         self.company_ids.update({_fold_name(c["name"]): c["id"] for c in companies})
+
+    def _find_companies(self, names: list[str]) -> tuple[dict[str, int], set[str]]:
+        """Folded name -> id of the workspace's company of that name: the same spelling first, else the
+        oldest whose name differs only in case (like ``name__iexact``), in one query on the
+        (workspace, UPPER(name)) index; and the folded names looked for (those not in ``company_ids``)."""
+        wanted: dict[str, str] = {}
+        for name in names:
+            key = _fold_name(name)
+            if key not in self.company_ids:
+                wanted.setdefault(key, name)
+        if not wanted:
+            return {}, set()
+        # UPPER on both sides, by the database, as name__iexact does.
+        rows = sorted(
+            Company.objects.filter(workspace=self.workspace)
+            .alias(upper_name=Upper("name"))
+            .filter(upper_name__in=values_query(list(wanted.values()), upper=True))
+            .values_list("pk", "name")
+            .order_by()
+        )
+        exact = set(wanted.values())
+        found: dict[str, int] = {}
+        for pk, name in rows:
+            if name in exact:
+                found.setdefault(_fold_name(name), pk)
+        for pk, name in rows:
+            found.setdefault(_fold_name(name), pk)
+        return found, set(wanted)
 
     def _resolve_tags(self, names: set[str]) -> None:
         if len(self.tag_ids) > CACHE_LIMIT:

@@ -265,9 +265,9 @@ def test_a_batch_looked_up_before_the_one_ahead_committed_still_finds_its_rows(
     monkeypatch.setattr(importing._Writer, "write", write)
     rows = [
         HEADER,
-        row("Anna", "New", "anna@example.it"),
+        row("Anna", "New", "anna@example.it", company="Acme"),  # a new company, made by this batch
         row("Old", "", "old@example.it;old2@example.it"),  # updating, old2 is added to the existing Old
-        row("Anna", "Again", "ANNA@example.it"),  # the second batch: both rows are the first batch's
+        row("Anna", "Again", "ANNA@example.it", company="ACME"),  # the second batch: all the first's
         row("Old", "", "old2@example.it", phone="+39 333 1234567"),
     ]
     imported = importing.import_start(
@@ -278,6 +278,7 @@ def test_a_batch_looked_up_before_the_one_ahead_committed_still_finds_its_rows(
     imported.refresh_from_db()
     assert seen[1] == 0  # the second batch was looked up before the first one was committed
     assert imported.status == ImportStatus.DONE
+    assert list(Company.objects.values_list("name", flat=True)) == ["Acme"]
     assert Email.objects.filter(email="anna@example.it").count() == 1
     if duplicates == "skip":  # nothing was added to Old: old2 is somebody new
         assert counts(imported) == (2, 0, 2) and Person.objects.count() == 3

@@ -28,8 +28,8 @@ from clientela.billing.schemas import (
     DocumentSummaryOut,
     ExchangeRateIn,
     ExchangeRateOut,
-    ImportIn,
-    ImportOut,
+    ExchangeRatesImportIn,
+    ExchangeRatesImportOut,
     InvoiceIn,
     PaymentIn,
     PaymentOut,
@@ -239,8 +239,10 @@ def exchange_rate_set(request: WorkspaceRequest, payload: ExchangeRateIn) -> Sta
     return Status(201, services.exchange_rate_set(workspace=request.workspace, **payload.model_dump()))
 
 
-@router.post("/exchange-rates/import", response=ImportOut, operation_id="billing_exchange_rate_import")
-def exchange_rate_import(request: WorkspaceRequest, payload: ImportIn) -> dict:
+@router.post(
+    "/exchange-rates/import", response=ExchangeRatesImportOut, operation_id="billing_exchange_rate_import"
+)
+def exchange_rate_import(request: WorkspaceRequest, payload: ExchangeRatesImportIn) -> dict:
     """Import ``date,currency,rate`` rows (CSV); all or nothing."""
     _settings(request)
     return {"imported": services.exchange_rates_import(workspace=request.workspace, text=payload.csv)}

@@ -202,11 +202,11 @@ class ExchangeRateOut(Schema):
     rate: Amount
 
 
-class ImportIn(Schema):
+class ExchangeRatesImportIn(Schema):
     csv: str = Field(description="date,currency,rate per line; a header row is optional")
 
 
-class ImportOut(Schema):
+class ExchangeRatesImportOut(Schema):
     imported: int
 
 

@@ -848,6 +848,14 @@ def import_file_remove(*, import_: Import, reason: str) -> bool:
     return True
 
 
+def import_discard(*, import_: Import) -> None:
+    """Delete an upload nobody started, with its file (the file once the deletion is committed)."""
+    storage, name = import_.file.storage, str(import_.file.name or "")
+    import_.delete()
+    if name:
+        transaction.on_commit(functools.partial(storage.delete, name))
+
+
 def imports_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Apply the retention period (``IMPORT_RETENTION_DAYS``) in every workspace.
 
@@ -866,16 +874,19 @@ def imports_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
     abandoned = 0
     never_started = Import.all_workspaces.filter(status=ImportStatus.UPLOADED, created_at__lt=cutoff)
     for import_ in never_started.iterator():
-        storage, name = import_.file.storage, import_.file.name
-        import_.delete()
-        if name:
-            storage.delete(name)
+        import_discard(import_=import_)
         abandoned += 1
     return {"files_removed": files, "errors_removed": errors, "uploads_deleted": abandoned}
 
 
-def imports_of_person(*, workspace: Workspace, person: Person) -> QuerySet[Import]:
-    """The imports that created ``person`` or changed it."""
+def imports_holding(
+    *, workspace: Workspace, person: Person, emails: Iterable[str] = (), phones: Iterable[str] = ()
+) -> list[Import]:
+    """The imports whose file may hold ``person``: those that created or changed them, and those with a
+    row naming one of their ``emails`` or ``phones`` (E.164): a row skipped as a duplicate, an import
+    undone since, an upload never started. Rows are compared loosely (an email anywhere in the row, a
+    phone's last nine digits among the row's digits): a file removed too many costs less than a file
+    kept with the person in it."""
     updated_by = AuditEvent.objects.filter(
         workspace=workspace,
         action=UPDATED_ACTION,
@@ -884,7 +895,59 @@ def imports_of_person(*, workspace: Workspace, person: Person) -> QuerySet[Impor
         data__record=person.pk,
     ).values_list("target_id", flat=True)
     ids = {int(pk) for pk in updated_by} | ({person.import_batch_id} if person.import_batch_id else set())
-    return Import.objects.filter(workspace=workspace, pk__in=ids)
+    needles = _Needles.of(emails, phones)
+    return [
+        import_
+        for import_ in Import.objects.filter(workspace=workspace).exclude(file="").order_by("pk")
+        if import_.pk in ids or (needles and _file_mentions(import_, needles))
+    ]
+
+
+def import_problems_forget(*, workspace: Workspace, emails: Iterable[str], phones: Iterable[str]) -> int:
+    """Drop the problems imports quote from rows that name one of ``emails`` or ``phones``; returns how
+    many imports lost some."""
+    needles = _Needles.of(emails, phones)
+    changed = 0
+    if not needles:
+        return 0
+    for import_ in Import.objects.filter(workspace=workspace).exclude(errors=[]):
+        kept = [e for e in import_.errors if not needles.found(f"{e.get('value')}\t{e.get('message')}")]
+        if len(kept) != len(import_.errors):
+            Import.objects.filter(pk=import_.pk).update(errors=kept)
+            changed += 1
+    return changed
+
+
+@dataclass(frozen=True)
+class _Needles:
+    """A person's emails and phones, to be found in rows of text."""
+
+    emails: frozenset[str]
+    tails: frozenset[str]  # the last nine digits of each phone
+
+    @classmethod
+    def of(cls, emails: Iterable[str], phones: Iterable[str]) -> _Needles:
+        digits = (re.sub(r"\D", "", phone) for phone in phones)
+        return cls(
+            frozenset(e.lower() for e in emails if e), frozenset(d[-9:] for d in digits if len(d) >= 6)
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.tails)
+
+    def found(self, text: str) -> bool:
+        text = text.lower()
+        if any(email in text for email in self.emails):
+            return True
+        return bool(self.tails) and any(tail in re.sub(r"\D", "", text) for tail in self.tails)
+
+
+def _file_mentions(import_: Import, needles: _Needles) -> bool:
+    try:
+        with open_rows(import_) as (_headers, rows):
+            return any(needles.found("\t".join(row.cells)) for row in rows)
+    except (OSError, ValidationFailed):
+        return False  # unreadable: nothing to find in it
 
 
 def import_get(*, workspace: Workspace, import_id: int) -> Import:

@@ -5,8 +5,8 @@ interactions stay true, but nothing identifies the person any more. Their name b
 #<id>"; emails, phones, addresses, tags and consents are deleted; free text (notes, custom values,
 interaction subjects and bodies) is cleared; the audit events about them keep what was done, when and
 by whom, but lose their summaries and details (the values an import changed included). The uploaded
-files of the imports that created or changed the person, which hold their row, are deleted. Both
-requests are recorded in the audit trail, without personal data.
+files of imports that hold a row about the person (that created or changed them, or name one of their
+emails or phones) are deleted. Both requests are recorded in the audit trail, without personal data.
 """
 
 from __future__ import annotations
@@ -20,13 +20,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from clientela.contacts.importing import UPDATED_ACTION, import_file_remove, imports_of_person
+from clientela.contacts.importing import (
+    UPDATED_ACTION,
+    import_discard,
+    import_file_remove,
+    import_problems_forget,
+    imports_holding,
+)
 from clientela.contacts.models import (
     Address,
     Consent,
     CustomField,
     Email,
     Import,
+    ImportStatus,
     Person,
     PersonTag,
     Phone,
@@ -181,6 +188,10 @@ def person_erase(*, workspace: Workspace, actor: User | None, person: Person) ->
     another workspace.
     """
     person = _person(workspace, person.pk, lock=True)
+    # Imports hold rows about the person (files, quoted problems): found before the emails and phones go.
+    emails = list(Email.objects.filter(workspace=workspace, person=person).values_list("email", flat=True))
+    phones = list(Phone.objects.filter(workspace=workspace, person=person).values_list("e164", flat=True))
+    imports = imports_holding(workspace=workspace, person=person, emails=emails, phones=phones)
     counts = {
         "emails": Email.objects.filter(workspace=workspace, person=person).delete()[0],
         "phones": Phone.objects.filter(workspace=workspace, person=person).delete()[0],
@@ -192,11 +203,8 @@ def person_erase(*, workspace: Workspace, actor: User | None, person: Person) ->
         ),
         "audit_events": _audit_events(workspace, person).update(summary="", data={}),
         "import_changes": _forget_import_changes(workspace, person),
-        # The files of the imports that created or changed the person hold their row.
-        "import_files": sum(
-            import_file_remove(import_=imported, reason="erasure")
-            for imported in imports_of_person(workspace=workspace, person=person)
-        ),
+        "import_files": sum(_remove_import_file(imported) for imported in imports),
+        "import_problems": import_problems_forget(workspace=workspace, emails=emails, phones=phones),
     }
     for name, value in ERASED_ATTRIBUTES.items():
         setattr(person, name, value)
@@ -247,6 +255,13 @@ def _audit_events(workspace: Workspace, person: Person) -> models.QuerySet[Audit
     return AuditEvent.objects.filter(
         workspace=workspace, target_type=Person._meta.label_lower, target_id=str(person.pk)
     )
+
+
+def _remove_import_file(imported: Import) -> bool:
+    if imported.status == ImportStatus.UPLOADED:  # never started: the upload goes as a whole
+        import_discard(import_=imported)
+        return True
+    return import_file_remove(import_=imported, reason="erasure")
 
 
 def _forget_import_changes(workspace: Workspace, person: Person) -> int:

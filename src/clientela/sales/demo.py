@@ -16,8 +16,9 @@ from django.utils import timezone
 from clientela.contacts.models import LifecycleStage, Person
 from clientela.sales.models import Conversion, Deal, DealStageChange, Stage, StageKind
 from clientela.sales.selectors import stage_list
-from clientela.sales.services import pipeline_ensure_default
+from clientela.sales.services import DEAL_CREATED_IN, DEAL_MOVED_TO, pipeline_ensure_default
 from clientela.timeline.models import Interaction, Kind
+from clientela.timeline.text import SystemText
 from clientela.workspaces.models import User, Workspace
 
 PRODUCTS = [
@@ -118,19 +119,24 @@ def demo_deals(*, workspace: Workspace, owners: list[User], count: int = 400, se
                 )
             )
             if deal.person is not None:
-                verb = "created in" if previous is None else "moved to"
+                message = DEAL_CREATED_IN if previous is None else DEAL_MOVED_TO
+                subject = SystemText(message, {"title": deal.title, "stage": stage.name})
                 interactions.append(
                     Interaction(
                         workspace=workspace,
                         kind=Kind.SYSTEM,
                         person=deal.person,
                         company_id=deal.person.company_id,
-                        subject=f"Deal “{deal.title}” {verb} {stage.name}",
+                        subject=subject.english(),
                         actor=deal.owner,
                         occurred_at=moment,
                         source_type=Deal._meta.label_lower,
                         source_id=str(deal.pk),
-                        data={"deal": deal.pk, "to_stage": stage.name},
+                        data={
+                            "deal": deal.pk,
+                            "to_stage": stage.name,
+                            "texts": {"subject": [subject.as_data()]},
+                        },
                     )
                 )
             previous = stage

@@ -58,6 +58,11 @@ DEAL_FIELDS = frozenset(
 )
 
 
+# The timeline's words for a deal's moves (``timeline.text``: shown in each reader's language).
+DEAL_CREATED_IN = gettext_noop("Deal “%(title)s” created in %(stage)s")
+DEAL_MOVED_TO = gettext_noop("Deal “%(title)s” moved to %(stage)s")
+
+
 @dataclass(frozen=True)
 class StageInput:
     name: str
@@ -341,9 +346,7 @@ def deal_create(*, workspace: Workspace, actor: User | None, attributes: dict[st
         workspace,
         actor,
         deal,
-        SystemText(
-            gettext_noop("Deal “%(title)s” created in %(stage)s"), {"title": deal.title, "stage": stage.name}
-        ),
+        SystemText(DEAL_CREATED_IN, {"title": deal.title, "stage": stage.name}),
         conversions,
         now,
     )
@@ -874,7 +877,7 @@ def _record_stage_change(
 ) -> None:
     _store_change(workspace, actor, deal, from_stage, to_stage, now)
     values = {"title": deal.title, "stage": to_stage.name}
-    subject = SystemText(gettext_noop("Deal “%(title)s” moved to %(stage)s"), values)
+    subject = SystemText(DEAL_MOVED_TO, values)
     if to_stage.kind == StageKind.LOST and deal.lost_reason:
         values = {**values, "reason": deal.lost_reason}
         subject = SystemText(gettext_noop("Deal “%(title)s” moved to %(stage)s (%(reason)s)"), values)

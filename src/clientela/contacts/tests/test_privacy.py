@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from clientela.contacts import importing, services
-from clientela.contacts.models import Address, Consent, Email, Person, PersonTag, Phone
+from clientela.contacts.models import Address, Consent, Email, Import, Person, PersonTag, Phone
 from clientela.contacts.privacy import person_erase, person_export_json
 from clientela.core import search
 from clientela.core.errors import NotFound
@@ -166,6 +166,7 @@ def test_erase_removes_the_files_of_the_imports_that_created_or_changed_the_pers
         "Name,Email,Job title\r\nCarla Bianchi,carla@example.it,CEO\r\nBea Verdi,bea@example.it,Director\r\n"
     )
     other = "Name,Email\r\nDario Gialli,dario@example.it\r\n"
+    skipped = "Name,Email\r\nB. Verdi,BEA@example.it\r\nB. V.,bea@example.it; b at example\r\n"
     imports = []
     with workspace_scope(ws), django_capture_on_commit_callbacks(execute=True):
         for name, content in (("people.csv", rows), ("other.csv", other)):
@@ -175,9 +176,18 @@ def test_erase_removes_the_files_of_the_imports_that_created_or_changed_the_pers
             )
             importing.import_start(import_=imported, duplicates="update", actor=user)
             imports.append(imported)
+        upload = SimpleUploadedFile("skipped.csv", skipped.encode())
+        skipping = importing.import_upload(workspace=ws, actor=user, uploaded_file=upload, entity="person")
+        importing.import_start(import_=skipping, duplicates="skip", valid_rows_only=True, actor=user)
+        upload = SimpleUploadedFile("later.csv", b"Name,Email\r\nBea Verdi,bea@example.it\r\n")
+        never_started = importing.import_upload(
+            workspace=ws, actor=user, uploaded_file=upload, entity="person"
+        )
     for imported in imports:
         imported.refresh_from_db()
     people_csv, other_csv = imports
+    skipping.refresh_from_db()
+    assert (skipping.status, skipping.skipped_count, skipping.failed_count) == ("done", 1, 1), skipping.errors
     assert (people_csv.created_count, people_csv.updated_count) == (1, 1)
     storage, stored = people_csv.file.storage, people_csv.file.name
     changes = AuditEvent.objects.filter(action=importing.UPDATED_ACTION, target_id=str(people_csv.pk))
@@ -191,7 +201,11 @@ def test_erase_removes_the_files_of_the_imports_that_created_or_changed_the_pers
     assert not people_csv.file and not storage.exists(stored)
     assert people_csv.options["file_removed"]["reason"] == "erasure"
     assert other_csv.file  # holds nobody erased
+    skipping.refresh_from_db()
+    assert not skipping.file  # her row was skipped as a duplicate, but the file held it
+    assert skipping.errors == [] and skipping.failed_count == 1  # the problem quoted her email
+    assert not Import.objects.filter(pk=never_started.pk).exists()
     change = changes.get()
     assert change.summary == "" and "before" not in change.data and change.data["record"] == existing.pk
     erased = AuditEvent.objects.get(action="person.erased")
-    assert erased.data["removed"]["import_files"] == 1 and erased.data["removed"]["import_changes"] == 1
+    assert erased.data["removed"]["import_files"] == 3 and erased.data["removed"]["import_changes"] == 1

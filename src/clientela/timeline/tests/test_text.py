@@ -43,7 +43,7 @@ def test_a_system_text_is_stored_in_english_and_shown_in_the_readers_language(ow
     assert invoice.body == "Anna Neri became customer."
     with translation.override("it"):
         assert invoice.shown_subject == "Fattura INV-00012: 1.234,50\xa0€"
-        assert invoice.shown_body == "Anna Neri è diventato cliente."
+        assert invoice.shown_body == "Anna Neri ora è nella fase cliente."
     with translation.override("hu"):
         assert invoice.shown_subject.startswith("INV-00012 számla: 1\xa0234,50")
         assert str(invoice).endswith(invoice.shown_subject)

@@ -1,4 +1,5 @@
-"""An admin reorders a pipeline's stages with the keyboard alone, in a real Chromium."""
+"""An admin reorders a pipeline's stages with the keyboard alone, then retires a stage and brings it back,
+in a real Chromium."""
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -28,3 +29,12 @@ def test_stages_are_reordered_with_the_keyboard(page: Page, live_server, owner_a
     expect(page.locator("#stage-rows tr").nth(0)).to_have_attribute("data-stage-id", str(second.pk))
     positions = dict(Stage.all_workspaces.filter(pk__in=[first.pk, second.pk]).values_list("pk", "position"))
     assert positions[second.pk] < positions[first.pk]
+
+    negotiation = Stage.all_workspaces.get(pipeline=pipeline, name="Negotiation")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Retire this stage?"
+    page.get_by_test_id(f"retire-{negotiation.pk}").get_by_role("button", name="Retire").click()
+    expect(page.locator("#stage-rows")).not_to_contain_text("Negotiation")
+    page.get_by_test_id(f"restore-{negotiation.pk}").click()
+    expect(page.locator(f"#stage-rows tr[data-stage-id='{negotiation.pk}']")).to_be_visible()
+    negotiation.refresh_from_db()
+    assert negotiation.retired_at is None

@@ -154,6 +154,15 @@ def stage_retire(request: WorkspaceRequest, stage_id: int, payload: StageRetireI
     return services.stage_retire(stage=stage, actor=request.user, move_to=move_to)
 
 
+@router.post("/stages/{stage_id}/restore", response=StageOut, operation_id="sales_stage_restore")
+def stage_restore(request: WorkspaceRequest, stage_id: int) -> Stage:
+    """Bring a retired stage back, after the active stages of its kind."""
+    _configure(request)
+    return services.stage_restore(
+        stage=selectors.stage_get(workspace=request.workspace, stage_id=stage_id), actor=request.user
+    )
+
+
 # --- deals ----------------------------------------------------------------------------------------
 
 

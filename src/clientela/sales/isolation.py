@@ -90,6 +90,7 @@ register(
     RouteCase("sales:stage_reorder", _pipeline, methods=("POST",), module=SETTINGS, action=EDIT),
     RouteCase("sales:stage_update", _stage, methods=("POST",), module=SETTINGS, action=EDIT),
     RouteCase("sales:stage_retire", _stage, methods=("POST",), module=SETTINGS, action=EDIT),
+    RouteCase("sales:stage_restore", _stage, methods=("POST",), module=SETTINGS, action=EDIT),
     # API
     RouteCase("GET /pipelines", module=S),
     RouteCase(
@@ -132,6 +133,7 @@ register(
         body={"name": "Renamed"},
     ),
     RouteCase("POST /stages/{stage_id}/retire", _stage, methods=("POST",), module=SETTINGS, action=EDIT),
+    RouteCase("POST /stages/{stage_id}/restore", _stage, methods=("POST",), module=SETTINGS, action=EDIT),
     RouteCase("GET /deals", module=S),
     RouteCase("POST /deals", methods=("POST",), module=S, action=EDIT, body={"title": "Isolation deal"}),
     RouteCase("POST /leads/qualify", methods=("POST",), module=S, action=EDIT, body={"person": 0}),

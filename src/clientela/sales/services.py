@@ -308,6 +308,24 @@ def stage_retire(*, stage: Stage, actor: User | None, move_to: Stage | None = No
     return stage
 
 
+@transaction.atomic
+def stage_restore(*, stage: Stage, actor: User | None) -> Stage:
+    """Bring a retired stage back onto the board, after the pipeline's other active stages of its kind
+    (an open stage after the open ones); the deals moved out when it was retired stay where they are."""
+    if stage.retired_at is None:
+        return stage
+    stage.retired_at = None
+    stage.save(update_fields=["retired_at"])
+    active = [s for s in _active_stages(stage.pipeline) if s.pk != stage.pk]
+    last_of_kind = max((i for i, s in enumerate(active) if s.kind == stage.kind), default=len(active) - 1)
+    active.insert(last_of_kind + 1, stage)
+    _renumber(active)
+    audit_record(
+        workspace=stage.workspace, actor=actor, action="stage.restored", target=stage, summary=stage.name
+    )
+    return stage
+
+
 # --- deals ----------------------------------------------------------------------------------------
 
 

@@ -23,4 +23,5 @@ urlpatterns = [
     path("settings/pipelines/<int:pipeline_id>/stages/order/", views.stage_reorder, name="stage_reorder"),
     path("settings/stages/<int:stage_id>/", views.stage_update, name="stage_update"),
     path("settings/stages/<int:stage_id>/retire/", views.stage_retire, name="stage_retire"),
+    path("settings/stages/<int:stage_id>/restore/", views.stage_restore, name="stage_restore"),
 ]

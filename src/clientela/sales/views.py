@@ -584,3 +584,15 @@ def stage_retire(request: WorkspaceRequest, stage_id: int) -> HttpResponse:
         lambda: services.stage_retire(stage=stage, actor=request.user, move_to=move_to),
         _("Stage %(name)s retired; its history is kept.") % {"name": stage.name},
     )
+
+
+@workspace_view(Module.SETTINGS, Action.EDIT)
+@require_POST
+def stage_restore(request: WorkspaceRequest, stage_id: int) -> HttpResponse:
+    stage = selectors.stage_get(workspace=request.workspace, stage_id=stage_id)
+    return _settings_action(
+        request,
+        stage.pipeline,
+        lambda: services.stage_restore(stage=stage, actor=request.user),
+        _("Stage %(name)s is back on the board.") % {"name": stage.name},
+    )

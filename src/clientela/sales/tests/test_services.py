@@ -103,6 +103,12 @@ def test_retiring_a_stage_moves_its_deals_and_keeps_its_history(ws, owner_a, sta
         move(deal, Stage.objects.get(pk=stage["Contact made"].pk))
     assert "retired" in exc.value.message
 
+    services.stage_restore(stage=Stage.objects.get(pk=stage["Contact made"].pk), actor=owner_a.user)
+    names = [s.name for s in selectors.stage_list(pipeline=deal.pipeline)]
+    assert names == ["Qualified", "Proposal sent", "Negotiation", "Contact made", "Won", "Lost"]  # last open
+    assert fresh(deal).stage == stage["Proposal sent"]  # the deals moved out stay where they went
+    assert move(fresh(deal), Stage.objects.get(pk=stage["Contact made"].pk)).stage.name == "Contact made"
+
 
 def test_the_last_won_or_lost_stage_cannot_be_retired_nor_change_kind(stage):
     for name in ("Won", "Lost"):

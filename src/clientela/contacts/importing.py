@@ -1804,6 +1804,10 @@ def _parsed_batches(import_: Import, parser: _RowParser, *, skip: int) -> Iterat
             yield batch
 
 
+_collections_lock = threading.Lock()
+_collections_held: list[tuple[int, ...]] = []  # the thresholds to put back, while imports write
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Python's cycle collector, told to look less often while the rows are written.
@@ -1811,17 +1815,26 @@ def _fewer_collections() -> Iterator[None]:
     An import allocates millions of small lists and dicts, next to none of them in a reference cycle.
     By default the collector walks the young objects after every 700 allocations and, every hundred of
     those walks, every object of the process, Django's included: a tenth of an import's time. The objects
-    already there are frozen out of its view and the young generation may grow to 50,000 objects; both
-    are undone at the end.
+    already there are frozen out of its view and the young generation may grow to 50,000 objects. The
+    settings are the process's: the first import to write changes them, the last one to finish puts
+    them back (a worker may run two at once).
     """
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, *threshold[1:])
+    with _collections_lock:
+        if not _collections_held:
+            before: tuple[int, ...] = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(50_000, *before[1:])
+            _collections_held.append(before)
+        else:
+            _collections_held.append(_collections_held[0])
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
+        with _collections_lock:
+            after = _collections_held.pop()
+            if not _collections_held:
+                gc.set_threshold(*after)
+                gc.unfreeze()
 
 
 _DONE = object()

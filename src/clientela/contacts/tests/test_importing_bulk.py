@@ -484,3 +484,17 @@ def test_a_national_phone_is_read_in_the_rows_country(owner_a, run):
     assert imported.created_count == 2, imported.errors
     phones = dict(Phone.objects.values_list("person__first_name", "e164"))
     assert phones == {"Anna": "+3612345678", "Mario": "+390236618300"}
+
+
+def test_two_imports_writing_at_once_put_the_cycle_collector_back_as_it_was():
+    import gc
+
+    before = gc.get_threshold()
+    first, second = importing._fewer_collections(), importing._fewer_collections()
+    first.__enter__()
+    assert gc.get_threshold()[0] == 50_000
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to start ends first: the second still writes
+    assert gc.get_threshold()[0] == 50_000
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

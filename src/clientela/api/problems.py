@@ -62,6 +62,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        if any("cursor" in e and "loc" not in e for e in exc.errors):  # django-ninja's CursorPagination
+            errors = [{"field": "cursor", "message": _("Invalid.")}]
+            return problem(422, "validation_failed", _("The page cursor is invalid."), errors=errors)
         errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors]
         return problem(422, "validation_failed", _("The request has invalid fields."), errors=errors)
 

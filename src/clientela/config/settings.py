@@ -267,6 +267,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 NINJA_PAGINATION_PER_PAGE = 50
+NINJA_MAX_PER_PAGE_SIZE = 200  # as the people, companies and deals lists allow
 
 LOGGING = {
     "version": 1,

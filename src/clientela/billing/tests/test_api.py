@@ -219,3 +219,7 @@ def test_lists_are_cursor_paginated_and_keep_their_filters(owner_a, api_for, cus
     assert [q["issue_date"] for q in quotes] == ["2026-03-03", "2026-03-02", "2026-03-01"] and sizes == [2, 1]
     first = quotes[0]["number"]
     assert [q["number"] for q in _every_page(api, f"/api/v1/quotes?page_size=1&q={first}")[0]] == [first]
+    bad = api.get("/api/v1/invoices?cursor=not-a-cursor!")
+    assert bad.status_code == 422 and bad.json()["title"] == "The page cursor is invalid."
+    assert bad.json()["errors"] == [{"field": "cursor", "message": "Invalid."}]
+    assert len(api.get("/api/v1/products?page_size=500").json()["results"]) == 6  # up to 200 a page

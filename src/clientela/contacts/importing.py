@@ -11,11 +11,13 @@ The flow, one ``Import`` row per file:
    nothing, validates every row: one problem and nothing is written), then a write pass in batches of
    ``BATCH_SIZE`` rows, each batch one transaction that also advances the progress counters. While a
    batch is written, a thread reads and parses the next one and looks up its duplicates on a database
-   connection of its own, so that the database reads on one core while it writes on the other.
+   connection of its own. Batches are planned in file order (``_Writer.plan``: what each row does,
+   companies and tags created, ids reserved) and, on PostgreSQL, written two at once on connections of
+   their own (``_InOrder``), committing in file order.
 5. ``import_undo`` removes what the import created and puts back what it changed.
 
-Rows are never held in memory beyond a few batches (the one being written, one read ahead, one being
-read), so a million-row CSV keeps the worker's memory flat. A batch is written in a few statements
+Rows are never held in memory beyond a few batches (two being written, one being planned, one read
+ahead, one being read), so a million-row CSV keeps the worker's memory flat. A batch is written in a few statements
 whatever its size (``importing_bulk``): one lookup of all its emails, one of its phones, one insert per
 table. Duplicates are found by email and phone (E.164) (companies also by VAT number and name) against
 existing records, against earlier rows of the same batch and against earlier batches: a batch looked up
@@ -41,6 +43,7 @@ import threading
 import zipfile
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -68,6 +71,7 @@ from clientela.contacts.importing_bulk import (
     bulk_update,
     flush_pending_index_entries,
     refresh_statistics,
+    reserve_ids,
     values_query,
     without_memory_map,
 )
@@ -111,7 +115,9 @@ logger = logging.getLogger(__name__)
 ENTITIES = ("person", "company")
 SKIP, UPDATE, CREATE = "skip", "update", "create"
 DUPLICATE_POLICIES = (SKIP, UPDATE, CREATE)
-BATCH_SIZE = 10_000  # rows per transaction; with the read-ahead, up to three batches are in memory
+BATCH_SIZE = 10_000  # rows per transaction; up to five batches are in memory (see _write)
+WRITERS = 2  # database connections writing batches at once, on PostgreSQL
+NAME_ORDER = {"person": ("last_name", "first_name"), "company": ("name",)}  # of the list indexes
 PREVIEW_ROWS = 20
 CACHE_LIMIT = 20_000  # entries of each per-import lookup cache (company names, folded cells)
 MAX_KEPT_ERRORS = 5000  # failed_count counts them all; the report lists the first ones
@@ -1780,13 +1786,26 @@ def _write(import_: Import, parser: _RowParser) -> None:
     batches = _parsed_batches(import_, parser, skip=import_.processed_rows)
     looked_up = (writer.look_up(batch) for batch in batches)
     # With no transaction around the run (the worker), the next batches are read, parsed and looked up
-    # in a thread, on a connection of its own, while this one is written: the database looks up on one
-    # core while it writes on the other, and Python parses in between. Inside a caller's transaction
-    # everything stays in the caller's thread, so every read sees that transaction.
+    # in a thread, on a connection of its own, while this one is planned; on PostgreSQL the planned
+    # batches are written on WRITERS connections at once (the database's work, indexes above all, is
+    # most of an import's), and committed in file order. Inside a caller's transaction everything stays
+    # in the caller's thread, so every read sees that transaction.
     in_thread = not connection.in_atomic_block
-    with without_memory_map(), _fewer_collections(), _read_ahead(looked_up, enabled=in_thread) as ready:
-        for batch in ready:
-            _commit_batch(import_, writer, batch, all_or_nothing)
+    writers = WRITERS if in_thread and connection.vendor == "postgresql" else 1
+    with (
+        without_memory_map(),
+        _fewer_collections(),
+        _read_ahead(looked_up, enabled=in_thread) as ready,
+        _InOrder(writers) as in_order,
+    ):
+        for looked in ready:
+            failed = [row for row in looked.rows if row.problems]
+            if failed and all_or_nothing:
+                raise _WriteRefused([p for row in failed for p in row.problems])
+            plan = writer.plan(looked)
+            if plan.updates:
+                in_order.settle()  # an update reads the records as the batches ahead of it left them
+            in_order.submit(functools.partial(_commit_batch, import_, writer, plan))
 
 
 def _parsed_batches(import_: Import, parser: _RowParser, *, skip: int) -> Iterator[list[ParsedRow]]:
@@ -1895,17 +1914,79 @@ def _read_ahead(items: Iterator[Any], *, enabled: bool, depth: int = 1) -> Itera
         thread.join()
 
 
-def _commit_batch(import_: Import, writer: _Writer, looked: _LookedUp, all_or_nothing: bool) -> None:
-    batch = looked.rows
+class _InOrder:
+    """Runs the writes of batches on up to ``count`` database connections at once (threads of its own)
+    and has them commit in the order they came; with ``count`` 1, each runs at once in the caller's
+    thread.
+
+    A write is called with ``wait_turn``, which it calls just before it commits: it returns once the
+    write before it has committed, and raises what that one raised (a write after a failed one is rolled
+    back too). At most ``count`` writes are in flight: ``submit`` first waits for the oldest, and raises
+    its failure; so does ``settle``, which waits for them all.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.in_flight: deque[Future[None]] = deque()
+        self.pool = ThreadPoolExecutor(count, thread_name_prefix="import-writer") if count > 1 else None
+        self.language = translation.get_language()
+        self.zone = timezone.get_current_timezone()
+
+    def submit(self, write: Callable[[Callable[[], None]], None]) -> None:
+        if self.pool is None:
+            write(lambda: None)
+            return
+        while len(self.in_flight) >= self.count:
+            self.in_flight.popleft().result()
+        ahead = self.in_flight[-1] if self.in_flight else None
+
+        def wait_turn() -> None:
+            if ahead is not None:
+                ahead.result()
+
+        context = contextvars.copy_context()  # the workspace scope, among others
+        self.in_flight.append(self.pool.submit(context.run, self._run, write, wait_turn))
+
+    def _run(self, write: Callable[[Callable[[], None]], None], wait_turn: Callable[[], None]) -> None:
+        try:
+            with translation.override(self.language), timezone.override(self.zone):
+                write(wait_turn)
+        finally:
+            db.connections.close_all()  # this thread's own connections
+
+    def settle(self) -> None:
+        while self.in_flight:
+            self.in_flight.popleft().result()
+
+    def __enter__(self) -> _InOrder:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        if self.pool is None:
+            return
+        try:
+            if exc is None:
+                self.settle()
+            else:  # leaving on an error: the writes in flight, all ahead of it, still finish
+                for future in self.in_flight:
+                    with contextlib.suppress(BaseException):
+                        future.result()
+        finally:
+            self.pool.shutdown()
+
+
+def _commit_batch(import_: Import, writer: _Writer, plan: _Plan, wait_turn: Callable[[], None]) -> None:
+    """Write a planned batch and advance the import's counters in one transaction. It commits after the
+    batches before it (``wait_turn``), so the counters always cover a prefix of the file (where a new
+    run starts), and only if, under a row lock, no other run has moved them."""
+    batch = plan.rows
     failed = [row for row in batch if row.problems]
-    if failed and all_or_nothing:
-        raise _WriteRefused([p for row in failed for p in row.problems])
-    good = [row for row in batch if not row.problems and not row.blank]
     with transaction.atomic():
+        counts = writer.execute(plan)
+        wait_turn()
         current = Import.objects.select_for_update().only("status", "processed_rows").get(pk=import_.pk)
         if current.status != ImportStatus.RUNNING or current.processed_rows != import_.processed_rows:
             raise _Superseded
-        counts = writer.write(good, looked)
         import_.processed_rows += len(batch)
         import_.created_count += counts.created
         import_.updated_count += counts.updated
@@ -1985,9 +2066,11 @@ class _LookedUp:
 
 @dataclass
 class _Pending:
-    """A record to create, with the rows of the same batch that turned out to be the same record."""
+    """A record to create, with the rows of the same batch that turned out to be the same record, and its
+    id once known (reserved when planned on PostgreSQL, given by the insert on SQLite)."""
 
     row: ParsedRow
+    pk: int | None = None
 
     def merge(self, other: ParsedRow) -> None:
         row = self.row
@@ -2001,8 +2084,26 @@ class _Pending:
         row.custom.update(other.custom)
 
 
+@dataclass
+class _Plan:
+    """A batch as ``_Writer.plan`` decided it, in file order: what to create, what to update and what
+    was skipped, with the ids of the companies and tags its rows name; ``_Writer.execute`` writes it."""
+
+    number: int  # the batch's place in this run, from 0
+    rows: list[ParsedRow]  # the whole batch, failed and blank rows included
+    creates: list[_Pending] = field(default_factory=list)
+    updates: dict[int, list[ParsedRow]] = field(default_factory=lambda: defaultdict(list))  # id -> rows
+    counts: _Counts = field(default_factory=_Counts)  # rows skipped, or merged into an earlier row
+    company_ids: dict[str, int] = field(default_factory=dict)  # folded company name -> id
+    tag_ids: dict[str, int] = field(default_factory=dict)  # folded tag name -> id
+
+
 class _Writer:
-    """Writes batches of valid rows for one import: bulk inserts, batched duplicate lookups."""
+    """Writes batches of valid rows for one import: bulk inserts, batched duplicate lookups.
+
+    ``look_up`` runs ahead in the read-ahead thread; ``plan`` runs in file order in the import's
+    thread; ``execute`` may run on another connection, while the next batch is planned.
+    """
 
     def __init__(self, import_: Import) -> None:
         self.import_ = import_
@@ -2023,7 +2124,9 @@ class _Writer:
         # A batch may be looked up (in the read-ahead thread) before the batches ahead of it are
         # committed: the keys each batch wrote are kept until every later lookup has seen them.
         self.batches_committed = 0
-        self.unseen: deque[tuple[int, dict[str, int]]] = deque()  # (batch number, key -> record id)
+        self.batches_planned = 0
+        # (batch number, key -> the record's id, or the record to create, whose id may come later)
+        self.unseen: deque[tuple[int, dict[str, int | _Pending]]] = deque()
 
     def look_up(self, rows: list[ParsedRow]) -> _LookedUp:
         """The records that already have the batch's duplicate keys (runs ahead, on any connection),
@@ -2050,16 +2153,21 @@ class _Writer:
             self.unseen.popleft()
         matches = dict(looked.matches)
         for _number, written in self.unseen:
-            for key, pk in written.items():
-                matches.setdefault(key, pk)
+            for key, record in written.items():
+                pk = record if isinstance(record, int) else record.pk
+                if pk is not None:
+                    matches.setdefault(key, pk)
         return matches
 
-    def write(self, rows: list[ParsedRow], looked: _LookedUp) -> _Counts:
-        counts = _Counts()
+    def plan(self, looked: _LookedUp) -> _Plan:
+        """Decide what each valid row of the batch does, against the records the lookup found and the
+        batches planned before this one; create the companies and tags its rows name, and reserve the
+        ids of its new records (PostgreSQL). Batches are planned one by one, in file order."""
         refresh_statistics(self.lookup_models)
+        plan = _Plan(self.batches_planned, looked.rows)
+        self.batches_planned += 1
+        rows = [row for row in looked.rows if not row.problems and not row.blank]
         matches = {} if self.policy == CREATE else self._matches(looked)
-        creates: list[_Pending] = []
-        updates: dict[int, list[ParsedRow]] = defaultdict(list)
         seen: dict[str, _Pending] = {}
         for row in rows:
             keys = row.keys(self.entity) if self.policy != CREATE else []
@@ -2067,32 +2175,40 @@ class _Writer:
             pending = next((seen[k] for k in keys if k in seen), None)
             if existing is not None or pending is not None:
                 if self.policy == SKIP:
-                    counts.skipped += 1
+                    plan.counts.skipped += 1
                 elif existing is not None:
-                    updates[existing].append(row)
+                    plan.updates[existing].append(row)
                 elif pending is not None:
                     pending.merge(row)
-                    counts.updated += 1
+                    plan.counts.updated += 1
                 continue
             new = _Pending(row)
-            creates.append(new)
+            plan.creates.append(new)
             for key in keys:
                 seen.setdefault(key, new)
         if self.entity == "person":
-            self._resolve_companies([r.company_name for r in rows if r.company_name], looked)
-        self._resolve_tags({t for r in rows for t in r.tags})
-        new_ids = self._create([p.row for p in creates])
-        counts.created += len(new_ids)
-        updated, unchanged = self._update(updates)
+            names = [row.company_name for row in rows if row.company_name]
+            plan.company_ids = self._resolve_companies(names, looked)
+        plan.tag_ids = self._resolve_tags({t for r in rows for t in r.tags})
+        reserved = reserve_ids(self.model, len(plan.creates))
+        for new, pk in zip(plan.creates, reserved or (), strict=False):
+            new.pk = pk
+        if self.policy != CREATE:
+            written: dict[str, int | _Pending] = {
+                key: new for new in plan.creates for key in new.row.keys(self.entity)
+            }
+            for pk, updating in plan.updates.items():
+                written.update((key, pk) for row in updating for key in row.keys(self.entity))
+            self.unseen.append((plan.number, written))
+        return plan
+
+    def execute(self, plan: _Plan) -> _Counts:
+        """Write what ``plan`` decided, in the caller's transaction; the batch's counts."""
+        counts = _Counts(updated=plan.counts.updated, skipped=plan.counts.skipped)
+        counts.created = self._create(plan)
+        updated, unchanged = self._update(plan)
         counts.updated += updated
         counts.skipped += unchanged
-        if self.policy != CREATE:
-            written = {
-                key: pk for new, pk in zip(creates, new_ids, strict=True) for key in new.row.keys(self.entity)
-            }
-            for pk, updating in updates.items():
-                written.update((key, pk) for row in updating for key in row.keys(self.entity))
-            self.unseen.append((self.batches_committed, written))
         return counts
 
     @staticmethod
@@ -2143,30 +2259,34 @@ class _Writer:
 
     # creating
 
-    def _create(self, rows: list[ParsedRow]) -> list[int]:
-        """Insert records for ``rows``; their ids, in order."""
-        if not rows:
-            return []
+    def _create(self, plan: _Plan) -> int:
+        """Insert the records ``plan`` creates (setting the ids that were not reserved); how many."""
+        if not plan.creates:
+            return 0
         records: list[_Row] = []
         company_ids: dict[str, int] = {}  # as written in the file -> id
-        for row in rows:
+        for new in plan.creates:
+            row = new.row
             record = {
                 **row.values,
                 "workspace_id": self.workspace_id,
                 "import_batch_id": self.import_.pk,
                 "search_text": row.search_text or self._search_text(row),
             }
+            if new.pk is not None:
+                record["id"] = new.pk
             if row.custom:
                 record["custom"] = row.custom
             if name := row.company_name:
                 if name not in company_ids:
-                    company_ids[name] = self.company_ids[_fold_name(name)]
+                    company_ids[name] = plan.company_ids[_fold_name(name)]
                 record["company_id"] = company_ids[name]
             records.append(record)
-        bulk_insert(self.model, records, ids=True)
+        bulk_insert(self.model, records, ids=True, key_order=NAME_ORDER[self.entity])
         emails, phones, addresses, links = [], [], [], []
-        for record, row in zip(records, rows, strict=True):
-            pk = record["id"]
+        for record, new in zip(records, plan.creates, strict=True):
+            row = new.row
+            pk = new.pk = record["id"]
             if row.emails:
                 emails += self._emails(pk, row.emails, primary=True)
             if row.phones:
@@ -2174,9 +2294,9 @@ class _Writer:
             if row.address:
                 addresses.append(self._address(pk, row.address, primary=True))
             if row.tags:
-                links += self._links(pk, {self.tag_ids[t.casefold()] for t in row.tags})
+                links += self._links(pk, {plan.tag_ids[t.casefold()] for t in row.tags})
         self._insert(emails, phones, addresses, links, ids=False)
-        return [record["id"] for record in records]
+        return len(records)
 
     def _search_text(self, row: ParsedRow) -> str:
         values = row.values
@@ -2243,8 +2363,9 @@ class _Writer:
 
     # updating
 
-    def _update(self, updates: dict[int, list[ParsedRow]]) -> tuple[int, int]:
+    def _update(self, plan: _Plan) -> tuple[int, int]:
         """Apply rows to existing records. Returns (records changed, rows that changed nothing)."""
+        updates = plan.updates
         if not updates:
             return 0, 0
         ids = values_query(updates, db_type="bigint")
@@ -2295,7 +2416,7 @@ class _Writer:
                         before.setdefault(name, _jsonable(getattr(record, name)))
                         setattr(record, name, value)
                 if isinstance(record, Person) and row.company_name:
-                    company_id = self.company_ids[_fold_name(row.company_name)]
+                    company_id = plan.company_ids[_fold_name(row.company_name)]
                     if record.company_id != company_id:
                         before.setdefault("company_id", record.company_id)
                         record.company_id = company_id
@@ -2314,7 +2435,7 @@ class _Writer:
                     if place not in places[pk]:
                         added_addresses.append(self._address(pk, row.address, primary=not places[pk]))
                         places[pk].add(place)
-                fresh_tags = {self.tag_ids[t.casefold()] for t in row.tags} - tags[pk]
+                fresh_tags = {plan.tag_ids[t.casefold()] for t in row.tags} - tags[pk]
                 added_tags += sorted(fresh_tags)
                 tags[pk].update(fresh_tags)
             if not (before or added_emails or added_phones or added_addresses or added_tags):
@@ -2361,8 +2482,8 @@ class _Writer:
 
     # names to ids
 
-    def _resolve_companies(self, names: list[str], looked: _LookedUp | None = None) -> None:
-        """Company name -> id for every name, creating the companies nobody has yet.
+    def _resolve_companies(self, names: list[str], looked: _LookedUp | None = None) -> dict[str, int]:
+        """Folded company name -> id for every name, creating the companies nobody has yet.
 
         The names were looked up ahead (``look_up``, in the read-ahead thread) unless the cache has been
         emptied since; a company created since by a batch ahead of this one is in ``company_ids``.
@@ -2375,7 +2496,7 @@ class _Writer:
             self.company_cache_generation += 1
         missing = [k for k in wanted if k not in self.company_ids]
         if not missing:
-            return
+            return {key: self.company_ids[key] for key in wanted}
         ahead = looked is not None and looked.company_cache_generation == self.company_cache_generation
         if ahead and looked is not None and all(k in looked.companies_looked_for for k in missing):
             found = looked.companies
@@ -2394,8 +2515,9 @@ class _Writer:
             }
             for key in missing
         ]
-        bulk_insert(Company, companies, ids=True)
+        bulk_insert(Company, companies, ids=True, key_order=NAME_ORDER["company"])
         self.company_ids.update({_fold_name(c["name"]): c["id"] for c in companies})
+        return {key: self.company_ids[key] for key in wanted}
 
     def _find_companies(self, names: list[str]) -> tuple[dict[str, int], set[str]]:
         """Folded name -> id of the workspace's company of that name: the same spelling first, else the
@@ -2425,12 +2547,14 @@ class _Writer:
             found.setdefault(_fold_name(name), pk)
         return found, set(wanted)
 
-    def _resolve_tags(self, names: set[str]) -> None:
+    def _resolve_tags(self, names: set[str]) -> dict[str, int]:
+        """Folded tag name -> id for every name, creating the tags nobody has yet."""
         if len(self.tag_ids) > CACHE_LIMIT:
             self.tag_ids.clear()
         for name in sorted(names):
             if name.casefold() not in self.tag_ids:
                 self.tag_ids[name.casefold()] = tag_get_or_create(workspace=self.workspace, name=name).pk
+        return {name.casefold(): self.tag_ids[name.casefold()] for name in names}
 
 
 _PLACE = ("street", "city", "postal_code", "region", "country")

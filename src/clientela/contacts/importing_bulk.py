@@ -53,12 +53,23 @@ _PLAIN_TYPES = {
 
 
 def bulk_insert(
-    model: type[models.Model], rows: Sequence[Row], *, ids: bool = False, ignore_conflicts: bool = False
+    model: type[models.Model],
+    rows: Sequence[Row],
+    *,
+    ids: bool = False,
+    ignore_conflicts: bool = False,
+    key_order: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows`` into ``model``'s table; with ``ids``, set ``row["id"]`` on each.
+    """Insert ``rows`` into ``model``'s table; with ``ids``, set ``row["id"]`` on each (on PostgreSQL a
+    row may come with one already, from ``reserve_ids``).
 
     ``ignore_conflicts`` leaves out the rows a unique constraint refuses (``ON CONFLICT DO NOTHING``);
     it cannot be combined with ``ids``, since a left-out row has no id.
+
+    ``key_order`` (PostgreSQL, with ``ids``): columns the rows are sorted by on their way into the table,
+    those of its largest indexes, so that each index takes its new entries in key order and a batch
+    touches each of its pages once, not once per row. (Without ``ids`` the order would change which row
+    gets which id.)
     """
     if not rows:
         return
@@ -68,11 +79,14 @@ def bulk_insert(
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             if ids:
-                for row, value, pk in zip(rows, batch.values, _next_ids(batch, len(rows)), strict=True):
+                unnumbered = [row for row in rows if "id" not in row]
+                new_ids = _next_ids(batch.db_table, batch.pk_column, len(unnumbered))
+                for row, pk in zip(unnumbered, new_ids, strict=True):
                     row["id"] = pk
-                    value.append(pk)
+                for row, value in zip(rows, batch.values, strict=True):
+                    value.append(row["id"])
                 batch.columns.append(batch.pk_column)
-            _copy_insert(batch, ignore_conflicts=ignore_conflicts)
+            _copy_insert(batch, ignore_conflicts=ignore_conflicts, key_order=key_order if ids else ())
         elif ids:
             for row, pk in zip(rows, _insert_in_order(batch), strict=True):
                 row["id"] = pk
@@ -204,18 +218,32 @@ def _names(columns: Sequence[str]) -> str:
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
-def _next_ids(batch: _Batch, count: int) -> list[int]:
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """PostgreSQL: ``count`` new ids of ``model``, taken from its sequence now (no other insert will get
+    them), for rows that ``bulk_insert`` writes later, maybe on another connection: they go in as
+    ``row["id"]``. SQLite: None; its ids come with the insert."""
+    if connection.vendor != "postgresql":
+        return None
+    table = _table(model)
+    return _next_ids(table.db_table, table.pk_column, count)
+
+
+def _next_ids(db_table: str, pk_column: str, count: int) -> list[int]:
+    if not count:
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(batch.db_table), batch.pk_column, count],
+            [connection.ops.quote_name(db_table), pk_column, count],
         )
         return [pk for (pk,) in cursor.fetchall()]
 
 
-def _copy_insert(batch: _Batch, *, ignore_conflicts: bool) -> None:
+def _copy_insert(batch: _Batch, *, ignore_conflicts: bool, key_order: Sequence[str]) -> None:
     quote = connection.ops.quote_name
     names = _names(batch.columns)
+    varying = [column for column in key_order if column in batch.columns]  # not those all rows leave out
+    order = f" ORDER BY {_names(varying)}" if varying else ""
     stage = quote(f"import_stage_{batch.db_table}")
     constants = "".join(f", CAST(%s AS {db_type})" for db_type in batch.constant_types)
     ending = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
@@ -231,7 +259,7 @@ def _copy_insert(batch: _Batch, *, ignore_conflicts: bool) -> None:
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {quote(batch.db_table)} ({_names([*batch.columns, *batch.constant_columns])}) "  # noqa: S608
-            f"SELECT {names}{constants} FROM {stage}{ending}",
+            f"SELECT {names}{constants} FROM {stage}{order}{ending}",
             batch.constants,
         )
         cursor.execute(f"DROP TABLE {stage}")

@@ -455,16 +455,16 @@ def test_a_killed_run_resumes_from_the_last_committed_batch(owner_a, run, monkey
     rows = [["Name", "Email"], *[[f"Person {i}", f"p{i}@example.it"] for i in range(7)]]
     imported = upload(owner_a, "people.csv", csv_bytes(rows))
     monkeypatch.setattr(importing, "BATCH_SIZE", 3)
-    real_write = importing._Writer.write
+    real_execute = importing._Writer.execute
     calls = []
 
-    def dies_on_the_second_batch(self, batch, looked):
-        calls.append(len(batch))
+    def dies_on_the_second_batch(self, plan):
+        calls.append(len(plan.rows))
         if len(calls) == 2:
             raise KeyboardInterrupt  # the worker is killed: no handler runs
-        return real_write(self, batch, looked)
+        return real_execute(self, plan)
 
-    monkeypatch.setattr(importing._Writer, "write", dies_on_the_second_batch)
+    monkeypatch.setattr(importing._Writer, "execute", dies_on_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
         run(imported, valid_rows_only=True)
     imported.refresh_from_db()
@@ -481,16 +481,16 @@ def test_all_or_nothing_removes_earlier_batches_when_a_write_fails(owner_a, run,
     rows = [["Name", "Email"], *[[f"Person {i}", f"p{i}@example.it"] for i in range(5)]]
     imported = upload(owner_a, "people.csv", csv_bytes(rows))
     monkeypatch.setattr(importing, "BATCH_SIZE", 2)
-    real_write = importing._Writer.write
+    real_execute = importing._Writer.execute
     calls = []
 
-    def fails_on_the_second_batch(self, batch, looked):
+    def fails_on_the_second_batch(self, plan):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_write(self, batch, looked)
+        return real_execute(self, plan)
 
-    monkeypatch.setattr(importing._Writer, "write", fails_on_the_second_batch)
+    monkeypatch.setattr(importing._Writer, "execute", fails_on_the_second_batch)
     run(imported)  # the task fails (its result says so) after recording why on the import
     assert imported.status == ImportStatus.FAILED
     assert "disk full" in imported.errors[-1]["message"]

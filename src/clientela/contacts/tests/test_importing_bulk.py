@@ -245,7 +245,7 @@ def test_a_batch_looked_up_before_the_one_ahead_committed_still_finds_its_rows(
     monkeypatch.setattr(importing, "enqueue_on_commit", lambda *args, **kwargs: None)
     make_person("Old", "", emails=["old@example.it"])
     second_looked_up = threading.Event()
-    real_look_up, real_write = importing._Writer.look_up, importing._Writer.write
+    real_look_up, real_execute = importing._Writer.look_up, importing._Writer.execute
     seen = []
 
     def look_up(self, rows):
@@ -255,14 +255,14 @@ def test_a_batch_looked_up_before_the_one_ahead_committed_still_finds_its_rows(
             second_looked_up.set()
         return looked
 
-    def write(self, rows, looked):
-        counts = real_write(self, rows, looked)
+    def execute(self, plan):
+        counts = real_execute(self, plan)
         if self.batches_committed == 0:  # written, not committed: let the thread look the next batch up
             assert second_looked_up.wait(10)
         return counts
 
     monkeypatch.setattr(importing._Writer, "look_up", look_up)
-    monkeypatch.setattr(importing._Writer, "write", write)
+    monkeypatch.setattr(importing._Writer, "execute", execute)
     rows = [
         HEADER,
         row("Anna", "New", "anna@example.it", company="Acme"),  # a new company, made by this batch
@@ -311,6 +311,85 @@ def test_a_failure_in_the_read_ahead_thread_fails_the_import(owner_a, batches_of
     assert "disk went away" in imported.errors[-1]["message"]
     assert imported.processed_rows == 2 and Person.objects.count() == 2  # the first batch was committed
     assert "import-read-ahead" not in {t.name for t in threading.enumerate()}
+
+
+# --- the writers (PostgreSQL) -----------------------------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="batches are written on two connections on PostgreSQL only"
+)
+
+
+def processed_rows(imported):
+    return Import.objects.values_list("processed_rows", flat=True).get(pk=imported.pk)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_batches_are_written_at_once_on_two_connections_and_committed_in_file_order(
+    owner_a, batches_of, monkeypatch
+):
+    """The second batch is written while the first is still being written, but commits after it."""
+    batches_of(3)
+    monkeypatch.setattr(importing, "enqueue_on_commit", lambda *args, **kwargs: None)
+    second_written = threading.Event()
+    writers, progress_when_second_written = set(), []
+    real_execute = importing._Writer.execute
+
+    def execute(self, plan):
+        writers.add(threading.current_thread().name)
+        counts = real_execute(self, plan)
+        if plan.number == 0:  # the first batch waits for the second to be written before it commits
+            assert second_written.wait(10)
+        elif plan.number == 1:
+            progress_when_second_written.append(processed_rows(imported))
+            second_written.set()
+        return counts
+
+    monkeypatch.setattr(importing._Writer, "execute", execute)
+    rows = [HEADER, *[row(f"P{i}", "Test", f"p{i}@example.it", company=f"Firm {i % 4}") for i in range(8)]]
+    rows.append(row("P1", "Again", "P1@example.it"))  # a duplicate of a row of the first batch
+    imported = importing.import_start(import_=upload(owner_a, rows), valid_rows_only=True, actor=owner_a.user)
+    importing.import_run(import_=imported)
+
+    imported.refresh_from_db()
+    assert len(writers) == 2 and all(name.startswith("import-writer") for name in writers)
+    assert progress_when_second_written == [0]  # written, and waiting for the first batch to commit
+    assert imported.status == ImportStatus.DONE and counts(imported) == (8, 0, 1)
+    assert imported.processed_rows == 9 and Person.objects.count() == 8
+    assert Company.objects.count() == 4 and Email.objects.count() == 8
+    assert "import-writer" not in " ".join(t.name for t in threading.enumerate())
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_written_after_one_that_fails_is_rolled_back_too(owner_a, batches_of, monkeypatch):
+    """The second batch is fully written when the first fails: it must not commit, so that the progress
+    still covers a prefix of the file and a new run goes on from there."""
+    batches_of(2)
+    monkeypatch.setattr(importing, "enqueue_on_commit", lambda *args, **kwargs: None)
+    second_written = threading.Event()
+    real_execute = importing._Writer.execute
+
+    def execute(self, plan):
+        counts = real_execute(self, plan)
+        if plan.number == 0:
+            assert second_written.wait(10)
+            raise RuntimeError("the connection was lost")
+        second_written.set()
+        return counts
+
+    monkeypatch.setattr(importing._Writer, "execute", execute)
+    rows = [HEADER, *[row(f"P{i}", "Test", f"p{i}@example.it") for i in range(4)]]
+    imported = importing.import_start(import_=upload(owner_a, rows), valid_rows_only=True, actor=owner_a.user)
+
+    with pytest.raises(RuntimeError, match="connection was lost"):
+        importing.import_run(import_=imported)
+
+    imported.refresh_from_db()
+    assert imported.status == ImportStatus.FAILED and imported.processed_rows == 0
+    assert not Person.objects.exists() and not Email.objects.exists()
+    assert "connection was lost" in imported.errors[-1]["message"]
 
 
 # --- bulk inserts ---------------------------------------------------------------------------------

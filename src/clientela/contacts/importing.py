@@ -17,13 +17,13 @@ The flow, one ``Import`` row per file:
 5. ``import_undo`` removes what the import created and puts back what it changed.
 
 Rows are never held in memory beyond a few batches (two being written, one being planned, one read
-ahead, one being read), so a million-row CSV keeps the worker's memory flat. A batch is written in a few statements
-whatever its size (``importing_bulk``): one lookup of all its emails, one of its phones, one insert per
-table. Duplicates are found by email and phone (E.164) (companies also by VAT number and name) against
-existing records, against earlier rows of the same batch and against earlier batches: a batch looked up
-before the one ahead of it was committed gets that batch's keys from memory (``_Writer.unseen``). What
-an update changed is recorded in the audit trail (one event per record, target the import), in the same
-transaction as the change: that is what undo puts back.
+ahead, one being read), so a million-row CSV keeps the worker's memory flat. A batch is written in a few
+statements whatever its size (``importing_bulk``): one lookup of all its emails, one of its phones, one
+insert per table. Duplicates are found by email and phone (E.164) (companies also by VAT number and
+name) against existing records, against earlier rows of the same batch and against earlier batches: a
+batch looked up before the one ahead of it was committed gets that batch's keys from memory
+(``_Writer.unseen``). What an update changed is recorded in the audit trail (one event per record,
+target the import), in the same transaction as the change: that is what undo puts back.
 """
 
 from __future__ import annotations

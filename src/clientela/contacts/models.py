@@ -242,27 +242,29 @@ class Person(Customer):
 
 
 class PersonTag(WorkspaceScopedModel):
+    """A tag on a person. Two indexes serve every lookup: (person, tag) the tags of people, and
+    (tag, person) the people with a tag; a person and a tag are of one workspace, so the workspace
+    leads neither (it would only make an import write two more index entries per link)."""
+
     workspace = workspace_key_without_index()
-    person = models.ForeignKey(Person, on_delete=models.CASCADE)
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "person", "tag"], name="persontag_unique")
-        ]
-        indexes = [models.Index(fields=["workspace", "tag", "person"], name="persontag_ws_tag")]
+        constraints = [models.UniqueConstraint(fields=["person", "tag"], name="persontag_person_tag")]
+        indexes = [models.Index(fields=["tag", "person"], name="persontag_tag_person")]
 
 
 class CompanyTag(WorkspaceScopedModel):
+    """A tag on a company, indexed like ``PersonTag``."""
+
     workspace = workspace_key_without_index()
-    company = models.ForeignKey(Company, on_delete=models.CASCADE)
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "company", "tag"], name="companytag_unique")
-        ]
-        indexes = [models.Index(fields=["workspace", "tag", "company"], name="companytag_ws_tag")]
+        constraints = [models.UniqueConstraint(fields=["company", "tag"], name="companytag_company_tag")]
+        indexes = [models.Index(fields=["tag", "company"], name="companytag_tag_company")]
 
 
 class ContactPoint(WorkspaceScopedModel):

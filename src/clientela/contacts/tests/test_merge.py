@@ -266,6 +266,6 @@ def test_the_merge_finds_every_reference_by_itself():
         Address,
         Consent,
     }
-    assert _same_value_sets(PersonTag, "person") == [(("workspace", "tag"), None)]
+    assert _same_value_sets(PersonTag, "person") == [(("tag",), None)]
     assert _same_value_sets(Email, "person") == [(("email",), None)]
     assert _same_value_sets(Interaction, "person") == []

@@ -94,12 +94,20 @@ class Tag(WorkspaceScopedModel):
         return self.name
 
 
-def workspace_key_without_index() -> models.ForeignKey:
+def workspace_key_without_index(*, db_constraint: bool = True) -> models.ForeignKey:
     """The ``workspace`` key of a table whose every index starts with the workspace already, so that a
     workspace-only index would be one more to write on every row (an import writes thousands a second)
-    and never the best one to read, nor needed to delete a workspace's rows."""
+    and never the best one to read, nor needed to delete a workspace's rows.
+
+    Without ``db_constraint`` the table checks its workspace through a key of two columns instead, see
+    ``ContactPoint``."""
     return models.ForeignKey(
-        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False, editable=False
+        "workspaces.Workspace",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        editable=False,
+        db_constraint=db_constraint,
     )
 
 
@@ -246,8 +254,8 @@ class PersonTag(WorkspaceScopedModel):
     (tag, person) the people with a tag; a person and a tag are of one workspace, so the workspace
     leads neither (it would only make an import write two more index entries per link)."""
 
-    workspace = workspace_key_without_index()
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False)
+    workspace = workspace_key_without_index(db_constraint=False)  # checked with the person, see ContactPoint
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
@@ -258,8 +266,8 @@ class PersonTag(WorkspaceScopedModel):
 class CompanyTag(WorkspaceScopedModel):
     """A tag on a company, indexed like ``PersonTag``."""
 
-    workspace = workspace_key_without_index()
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, db_index=False)
+    workspace = workspace_key_without_index(db_constraint=False)  # checked with the company
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_index=False)
 
     class Meta:
@@ -268,9 +276,17 @@ class CompanyTag(WorkspaceScopedModel):
 
 
 class ContactPoint(WorkspaceScopedModel):
-    """An email, phone or address of a person or of a company (exactly one of the two)."""
+    """An email, phone or address of a person or of a company (exactly one of the two).
 
-    workspace = workspace_key_without_index()
+    On PostgreSQL the row's owner is checked with its workspace, by a foreign key of two columns:
+    (workspace, person) references the person's (workspace, id), and (workspace, company) the company's
+    (migration 0010; tag links likewise). The database itself then refuses a contact point of one
+    workspace on a person of another, and a new row costs one key check instead of two (an import
+    writes hundreds of thousands). Django knows the two keys as keys without a constraint of their own;
+    SQLite keeps the plain ones.
+    """
+
+    workspace = workspace_key_without_index(db_constraint=False)
     label = models.CharField(_("label"), max_length=30, blank=True)
     is_primary = models.BooleanField(_("primary"), default=False)
 
@@ -280,10 +296,22 @@ class ContactPoint(WorkspaceScopedModel):
 
 class Email(ContactPoint):
     person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="emails", db_index=False
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
+        db_index=False,
+        db_constraint=False,
     )
     company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="emails", db_index=False
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
+        db_index=False,
+        db_constraint=False,
     )
     email = models.EmailField(_("email"), max_length=254)  # lower-cased
 
@@ -307,10 +335,22 @@ class Email(ContactPoint):
 
 class Phone(ContactPoint):
     person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="phones", db_index=False
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="phones",
+        db_index=False,
+        db_constraint=False,
     )
     company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="phones", db_index=False
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="phones",
+        db_index=False,
+        db_constraint=False,
     )
     e164 = models.CharField(_("phone"), max_length=20)
     raw = models.CharField(_("as entered"), max_length=40)
@@ -335,10 +375,22 @@ class Phone(ContactPoint):
 
 class Address(ContactPoint):
     person = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses", db_index=False
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="addresses",
+        db_index=False,
+        db_constraint=False,
     )
     company = models.ForeignKey(
-        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses", db_index=False
+        Company,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="addresses",
+        db_index=False,
+        db_constraint=False,
     )
     street = models.CharField(_("street"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)

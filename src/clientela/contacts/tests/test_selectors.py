@@ -1,11 +1,11 @@
 """Lists, search and cards: what a manager sees, and that it stays cheap."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from clientela.contacts import selectors, services
-from clientela.contacts.models import Address, Company, Email, Person, Phone
+from clientela.contacts.models import Address, Company, Email, Person, PersonTag, Phone, Tag
 from clientela.contacts.selectors import ListQuery
 from clientela.core.errors import ValidationFailed
 from clientela.core.tenancy import workspace_scope
@@ -268,3 +268,25 @@ def test_keys_most_rows_leave_empty_are_found_through_their_partial_indexes(quer
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")  # empty tables: a scan would cost nothing
         assert index in queryset().explain()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the two-column keys are PostgreSQL's")
+@pytest.mark.parametrize("model", [Email, Phone, Address, PersonTag])
+def test_the_database_refuses_a_row_of_one_workspace_on_a_person_of_another(
+    owner_a, owner_b, make_person, model
+):
+    """Contact points and tag links check their owner with their workspace, by a key of two columns."""
+    theirs = make_person("Bea", "Other", workspace=owner_b.workspace)
+    mine = make_person("Anna", "Mine")
+    values = {
+        Email: {"email": "bea@example.it"},
+        Phone: {"e164": "+393331234567", "raw": "333 123 4567"},
+        Address: {"city": "Roma"},
+        PersonTag: {"tag": Tag.objects.create(workspace=owner_a.workspace, name="VIP")},
+    }[model]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # checked now, not at the commit
+        model.all_workspaces.create(workspace=owner_a.workspace, person=mine, **values)  # the same: fine
+        with pytest.raises(IntegrityError, match="in_workspace"), transaction.atomic():
+            model.all_workspaces.create(workspace=owner_a.workspace, person=theirs, **values)

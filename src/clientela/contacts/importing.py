@@ -117,6 +117,7 @@ SKIP, UPDATE, CREATE = "skip", "update", "create"
 DUPLICATE_POLICIES = (SKIP, UPDATE, CREATE)
 BATCH_SIZE = 10_000  # rows per transaction; up to five batches are in memory (see _write)
 WRITERS = 2  # database connections writing batches at once, on PostgreSQL
+YOUNG_OBJECTS = 500_000  # the cycle collector's first threshold while an import writes (_fewer_collections)
 NAME_ORDER = {"person": ("last_name", "first_name"), "company": ("name",)}  # of the list indexes
 PREVIEW_ROWS = 20
 CACHE_LIMIT = 20_000  # entries of each per-import lookup cache (company names, folded cells)
@@ -1843,7 +1844,7 @@ def _fewer_collections() -> Iterator[None]:
         if not _collections_held:
             before: tuple[int, ...] = gc.get_threshold()
             gc.freeze()
-            gc.set_threshold(500_000, *before[1:])
+            gc.set_threshold(YOUNG_OBJECTS, *before[1:])
             _collections_held.append(before)
         else:
             _collections_held.append(_collections_held[0])

@@ -115,7 +115,8 @@ logger = logging.getLogger(__name__)
 ENTITIES = ("person", "company")
 SKIP, UPDATE, CREATE = "skip", "update", "create"
 DUPLICATE_POLICIES = (SKIP, UPDATE, CREATE)
-BATCH_SIZE = 10_000  # rows per transaction; up to five batches are in memory (see _write)
+BATCH_SIZE = 15_000  # rows per transaction; up to five batches are in memory (see _write)
+SQLITE_BATCH_SIZE = 10_000  # at most, on SQLite: its page cache shares the worker's memory
 WRITERS = 2  # database connections writing batches at once, on PostgreSQL
 YOUNG_OBJECTS = 500_000  # the cycle collector's first threshold while an import writes (_fewer_collections)
 NAME_ORDER = {"person": ("last_name", "first_name"), "company": ("name",)}  # of the list indexes
@@ -1811,13 +1812,14 @@ def _write(import_: Import, parser: _RowParser) -> None:
 
 def _parsed_batches(import_: Import, parser: _RowParser, *, skip: int) -> Iterator[list[ParsedRow]]:
     """The file's rows after the first ``skip`` (written by an earlier run), parsed, in batches."""
+    size = BATCH_SIZE if connection.vendor == "postgresql" else min(BATCH_SIZE, SQLITE_BATCH_SIZE)
     batch: list[ParsedRow] = []
     with open_rows(import_) as (_headers, rows):
         for index, source in enumerate(rows):
             if index < skip:
                 continue
             batch.append(parser.parse(source))
-            if len(batch) >= BATCH_SIZE:
+            if len(batch) >= size:
                 yield batch
                 batch = []
         if batch:
@@ -2156,9 +2158,11 @@ class _Writer:
         matches = dict(looked.matches)
         for _number, written in self.unseen:
             for key, record in written.items():
-                pk = record if isinstance(record, int) else record.pk
-                if pk is not None:
-                    matches.setdefault(key, pk)
+                if isinstance(record, int):
+                    matches.setdefault(key, record)
+                elif record.pk is not None:  # written since: keep the id, let the rows go
+                    written[key] = record.pk
+                    matches.setdefault(key, record.pk)
         return matches
 
     def plan(self, looked: _LookedUp) -> _Plan:
@@ -2196,8 +2200,11 @@ class _Writer:
         for new, pk in zip(plan.creates, reserved or (), strict=False):
             new.pk = pk
         if self.policy != CREATE:
+            # The id when it is reserved already: a _Pending holds its rows, kept as long as the keys are.
             written: dict[str, int | _Pending] = {
-                key: new for new in plan.creates for key in new.row.keys(self.entity)
+                key: new if new.pk is None else new.pk
+                for new in plan.creates
+                for key in new.row.keys(self.entity)
             }
             for pk, updating in plan.updates.items():
                 written.update((key, pk) for row in updating for key in row.keys(self.entity))
